@@ -1,0 +1,128 @@
+// The executor's EXECUTOR_* settings (CONTRACT §2): parsed once at start-up from the environment
+// into a frozen object. Pure: the caller passes the environment and the OS hostname.
+import { parseBool } from './parse-bool';
+import { parseGoDuration } from './durations';
+
+export interface Settings {
+  readonly killTaskTimeoutSec: number;
+  readonly httpTimeoutMs: number;
+  readonly sidecarRetryCount: number;
+  readonly sidecarRetryDelayMs: number;
+  readonly sidecarUrl: string;
+  readonly sidecarBackoffMs: number;
+  readonly sidecarPollIntervalMs: number;
+  readonly sidecarMaxFails: number;
+  readonly sidecarDrainingDurationMs: number;
+  readonly seedSidecar: boolean;
+  readonly dockerRepository: string;
+  readonly logsSinceMs: number;
+  readonly forceCpuLimit: boolean;
+  readonly forceMemoryLimit: boolean;
+  readonly useCpuShares: boolean;
+  readonly debug: boolean;
+  readonly mesosMasterPort: string;
+  readonly relaySyslog: boolean;
+  readonly relaySyslogStartupOnly: boolean;
+  readonly relaySyslogStartupTimeMs: number;
+  readonly syslogAddr: string;
+  readonly containerLogsStdout: boolean;
+  readonly sendDockerLabels: readonly string[];
+  readonly logHostname: string;
+}
+
+/** A setting the operator got wrong: one clear line naming the variable and the value. */
+export class SettingsError extends Error {
+  readonly code = 'E_SETTINGS';
+  constructor(readonly variable: string, readonly value: string, expected: string) {
+    super(`${variable}=${JSON.stringify(value)} is not valid: expected ${expected}`);
+  }
+}
+
+type Kind = 'int' | 'seconds' | 'duration' | 'bool' | 'string' | 'url' | 'hostport' | 'list';
+
+interface Spec { name: string; key: keyof Settings; kind: Kind; fallback: string }
+
+/** The settings table, in the Go original's order; `name` is the CamelCase name of CONTRACT §2. */
+export const SETTING_SPECS: readonly Spec[] = [
+  { name: 'KillTaskTimeout', key: 'killTaskTimeoutSec', kind: 'seconds', fallback: '5' },
+  { name: 'HttpTimeout', key: 'httpTimeoutMs', kind: 'duration', fallback: '2s' },
+  { name: 'SidecarRetryCount', key: 'sidecarRetryCount', kind: 'int', fallback: '5' },
+  { name: 'SidecarRetryDelay', key: 'sidecarRetryDelayMs', kind: 'duration', fallback: '3s' },
+  { name: 'SidecarUrl', key: 'sidecarUrl', kind: 'url', fallback: 'http://localhost:7777/state.json' },
+  { name: 'SidecarBackoff', key: 'sidecarBackoffMs', kind: 'duration', fallback: '1m' },
+  { name: 'SidecarPollInterval', key: 'sidecarPollIntervalMs', kind: 'duration', fallback: '30s' },
+  { name: 'SidecarMaxFails', key: 'sidecarMaxFails', kind: 'int', fallback: '3' },
+  { name: 'SidecarDrainingDuration', key: 'sidecarDrainingDurationMs', kind: 'duration', fallback: '10s' },
+  { name: 'SeedSidecar', key: 'seedSidecar', kind: 'bool', fallback: 'false' },
+  { name: 'DockerRepository', key: 'dockerRepository', kind: 'string', fallback: 'https://index.docker.io/v1/' },
+  { name: 'LogsSince', key: 'logsSinceMs', kind: 'duration', fallback: '3m' },
+  { name: 'ForceCpuLimit', key: 'forceCpuLimit', kind: 'bool', fallback: 'false' },
+  { name: 'ForceMemoryLimit', key: 'forceMemoryLimit', kind: 'bool', fallback: 'false' },
+  { name: 'UseCpuShares', key: 'useCpuShares', kind: 'bool', fallback: 'false' },
+  { name: 'Debug', key: 'debug', kind: 'bool', fallback: 'false' },
+  { name: 'MesosMasterPort', key: 'mesosMasterPort', kind: 'string', fallback: '5050' },
+  { name: 'RelaySyslog', key: 'relaySyslog', kind: 'bool', fallback: 'false' },
+  { name: 'RelaySyslogStartupOnly', key: 'relaySyslogStartupOnly', kind: 'bool', fallback: 'false' },
+  { name: 'RelaySyslogStartupTime', key: 'relaySyslogStartupTimeMs', kind: 'duration', fallback: '1m' },
+  { name: 'SyslogAddr', key: 'syslogAddr', kind: 'hostport', fallback: '127.0.0.1:514' },
+  { name: 'ContainerLogsStdout', key: 'containerLogsStdout', kind: 'bool', fallback: 'false' },
+  { name: 'SendDockerLabels', key: 'sendDockerLabels', kind: 'list', fallback: '' },
+  { name: 'LogHostname', key: 'logHostname', kind: 'string', fallback: '' },
+];
+
+/** `SidecarRetryDelay` -> `EXECUTOR_SIDECAR_RETRY_DELAY`, as envconfig splits CamelCase words. */
+export function envName(camel: string): string {
+  return 'EXECUTOR_' + camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+function parseValue(spec: Spec, variable: string, raw: string): unknown {
+  const fail = (expected: string): never => { throw new SettingsError(variable, raw, expected); };
+  switch (spec.kind) {
+    case 'int':
+    case 'seconds': {
+      if (!/^[+-]?\d+$/.test(raw.trim())) fail(spec.kind === 'int' ? 'a whole number' : 'a whole number of seconds');
+      const n = Number(raw.trim());
+      if (n < 0) fail('a number of zero or more');
+      return n;
+    }
+    case 'duration': {
+      const ms = parseGoDuration(raw);
+      if (ms === undefined) return fail('a Go duration such as 500ms, 3s, 1m30s or 2h');
+      if (ms < 0) fail('a duration of zero or more');
+      return ms;
+    }
+    case 'bool': {
+      const b = parseBool(raw.trim());
+      return b === undefined ? fail('true or false (also 1, t, T, TRUE, True, 0, f, F, FALSE, False)') : b;
+    }
+    case 'url': {
+      try {
+        const url = new URL(raw.trim());
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+      } catch { fail('an http:// or https:// URL'); }
+      return raw.trim();
+    }
+    case 'hostport':
+      if (!/^[^\s:]*:\d{1,5}$/.test(raw.trim()) && !/^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(raw.trim())) fail('host:port');
+      return raw.trim();
+    case 'list':
+      return Object.freeze(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    case 'string':
+      return raw;
+  }
+}
+
+/** Parses every setting; throws SettingsError for the first value that does not parse. */
+export function loadSettings(env: Readonly<Record<string, string | undefined>>, osHostname: string): Settings {
+  const out: Record<string, unknown> = {};
+  for (const spec of SETTING_SPECS) {
+    const variable = envName(spec.name);
+    const given = env[variable];
+    const raw = given === undefined || given === '' ? spec.fallback : given;
+    out[spec.key] = parseValue(spec, variable, raw);
+  }
+  // LOG_HOSTNAME overrides, as in the Go original; else the OS hostname.
+  if (out.logHostname === '') out.logHostname = env.LOG_HOSTNAME || osHostname;
+  else if (env.LOG_HOSTNAME) out.logHostname = env.LOG_HOSTNAME;
+  return Object.freeze(out) as unknown as Settings;
+}

@@ -1,0 +1,72 @@
+// What the executor needs from the Docker Engine, in our own types (STYLE: interfaces named by
+// role, holding only the methods we call). Implemented over the Engine HTTP API by
+// engine-client.ts; faked in unit tests.
+import type { Readable } from 'node:stream';
+
+/** Credentials for one registry, as the Engine API's X-Registry-Auth header carries them. */
+export interface RegistryAuth { username?: string; password?: string; auth?: string; serveraddress?: string; identitytoken?: string }
+
+/** The body of POST /containers/create (Engine API v1.41), only the fields we set. */
+export interface CreateBody {
+  Image: string;
+  Cmd?: string[];
+  Env: string[];
+  Labels: Record<string, string>;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  HostConfig: {
+    NetworkMode: string;
+    Binds?: string[];
+    PortBindings?: Record<string, { HostIp?: string; HostPort: string }[]>;
+    CapAdd?: string[];
+    CapDrop?: string[];
+    VolumeDriver?: string;
+    CpuPeriod?: number;
+    CpuQuota?: number;
+    CpuShares?: number;
+    Memory?: number;
+  };
+}
+
+export interface ContainerState {
+  id: string;
+  running: boolean;
+  exitCode: number;
+  /** Docker's own word for why it stopped (OOMKilled and the like), when it has one. */
+  oomKilled: boolean;
+  error: string;
+  labels: Record<string, string>;
+  env: string[];
+}
+
+export interface LogsOptions { sinceSec?: number; follow?: boolean; stdout?: boolean; stderr?: boolean }
+
+/** One demultiplexed piece of container output. */
+export interface LogFrame { stream: 'stdout' | 'stderr'; data: Buffer }
+
+export type EngineErrorCode = 'E_ENGINE_UNREACHABLE' | 'E_ENGINE_STATUS' | 'E_PULL_FAILED' | 'E_NO_SUCH_CONTAINER' | 'E_NO_SUCH_IMAGE';
+
+export class EngineError extends Error {
+  constructor(readonly code: EngineErrorCode, message: string, readonly status?: number, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface EngineApi {
+  /** True when the image is present locally under exactly this repo:tag (`:latest` implied). */
+  imageExists(image: string): Promise<boolean>;
+  /** Pulls the image; rejects with E_PULL_FAILED when the engine reports an error, even mid-stream. */
+  pullImage(image: string, auth?: RegistryAuth): Promise<void>;
+  /** Creates a container with the given name; resolves with its full id. */
+  createContainer(name: string, body: CreateBody): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** Resolves with the exit code once the container stops (Engine API wait: noticed at once). */
+  waitContainer(id: string): Promise<number>;
+  inspectContainer(id: string): Promise<ContainerState>;
+  /** SIGTERM, then SIGKILL after timeoutSec (Engine API stop). */
+  stopContainer(id: string, timeoutSec: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  /** Output as demultiplexed frames; with follow, ends when the container stops. */
+  containerLogs(id: string, options: LogsOptions): Promise<AsyncIterable<LogFrame> & { destroy(): void }>;
+}
+
+export type { Readable };

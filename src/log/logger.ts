@@ -1,0 +1,81 @@
+// One logger for the whole executor, in the Go original's logrus text shape
+// (`time="…" level=info msg="…" key=value`) so existing sandbox-log greps keep working.
+// Every line passes through redaction of the secret values registered with `redact`, a last
+// line of defence behind never logging secrets in the first place (DEVELOPERS: Secrets).
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const LOGRUS_NAME: Record<Level, string> = { debug: 'debug', info: 'info', warn: 'warning', error: 'error' };
+
+export type Fields = Record<string, string | number | boolean | undefined>;
+
+export interface Logger {
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  /** A logger adding `fields` to every line (task id, container id). */
+  child(fields: Fields): Logger;
+  /** Registers a secret value: it is replaced by [REDACTED] wherever it would appear. */
+  redact(secret: string | undefined): void;
+}
+
+export interface LogSink { write(line: string): void }
+
+class Redactor {
+  #secrets: string[] = [];
+  add(secret: string | undefined): void {
+    // Very short values would redact ordinary words; a 3-character secret is no secret.
+    if (secret && secret.length >= 4 && !this.#secrets.includes(secret)) {
+      this.#secrets.push(secret);
+      this.#secrets.sort((a, b) => b.length - a.length);
+    }
+  }
+  apply(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+    return out;
+  }
+}
+
+function quote(value: string): string {
+  return /^[A-Za-z0-9_.:/@+-]+$/.test(value) ? value : JSON.stringify(value);
+}
+
+class TextLogger implements Logger {
+  constructor(
+    readonly sink: LogSink,
+    readonly minRank: number,
+    readonly fields: Fields,
+    readonly redactor: Redactor,
+    readonly now: () => Date,
+  ) {}
+
+  #log(level: Level, msg: string, extra?: Fields): void {
+    if (RANK[level] < this.minRank) return;
+    let line = `time="${this.now().toISOString()}" level=${LOGRUS_NAME[level]} msg=${JSON.stringify(msg)}`;
+    for (const [key, value] of Object.entries({ ...this.fields, ...extra })) {
+      if (value !== undefined) line += ` ${key}=${quote(String(value))}`;
+    }
+    this.sink.write(this.redactor.apply(line) + '\n');
+  }
+  debug(msg: string, fields?: Fields): void { this.#log('debug', msg, fields); }
+  info(msg: string, fields?: Fields): void { this.#log('info', msg, fields); }
+  warn(msg: string, fields?: Fields): void { this.#log('warn', msg, fields); }
+  error(msg: string, fields?: Fields): void { this.#log('error', msg, fields); }
+  child(fields: Fields): Logger {
+    return new TextLogger(this.sink, this.minRank, { ...this.fields, ...fields }, this.redactor, this.now);
+  }
+  redact(secret: string | undefined): void { this.redactor.add(secret); }
+}
+
+export function createLogger(options: { sink: LogSink; debug?: boolean; now?: () => Date }): Logger {
+  return new TextLogger(options.sink, options.debug ? RANK.debug : RANK.info, {}, new Redactor(), options.now ?? (() => new Date()));
+}
+
+/** A logger that keeps its lines, for tests. */
+export function memoryLogger(debug = true): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const logger = createLogger({ sink: { write: (l) => lines.push(l) }, debug });
+  return Object.assign(logger, { lines });
+}

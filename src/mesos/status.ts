@@ -1,0 +1,41 @@
+// Builders for UPDATE and SUBSCRIBE calls (CONTRACT §3). The agent rejects an update whose uuid
+// is not exactly 16 bytes, or whose source is not SOURCE_EXECUTOR; these builders make both
+// impossible to get wrong.
+import { randomUUID } from 'node:crypto';
+import type { Call, TaskInfo, TaskReason, TaskState, TaskStatus, Update, Value } from './types';
+
+export interface ExecutorIds { executorId: string; frameworkId: string }
+
+/** A fresh RFC 4122 version 4 UUID as the 16 raw bytes the agent wants, base64-encoded. */
+export function newStatusUuid(): string {
+  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64');
+}
+
+export interface StatusFields { message?: string; reason?: TaskReason; healthy?: boolean }
+
+export function buildStatus(ids: ExecutorIds, taskId: string, state: TaskState, fields: StatusFields = {}, now = Date.now()): TaskStatus {
+  const status: TaskStatus = {
+    task_id: { value: taskId },
+    state,
+    source: 'SOURCE_EXECUTOR',
+    executor_id: { value: ids.executorId },
+    timestamp: now / 1000,
+    uuid: newStatusUuid(),
+  };
+  if (fields.message !== undefined) status.message = fields.message;
+  if (fields.reason !== undefined) status.reason = fields.reason;
+  if (fields.healthy !== undefined) status.healthy = fields.healthy;
+  return status;
+}
+
+function idsOf(ids: ExecutorIds): { executor_id: Value; framework_id: Value } {
+  return { executor_id: { value: ids.executorId }, framework_id: { value: ids.frameworkId } };
+}
+
+export function updateCall(ids: ExecutorIds, status: TaskStatus): Call {
+  return { type: 'UPDATE', ...idsOf(ids), update: { status } };
+}
+
+export function subscribeCall(ids: ExecutorIds, tasks: TaskInfo[], updates: Update[]): Call {
+  return { type: 'SUBSCRIBE', ...idsOf(ids), subscribe: { unacknowledged_tasks: tasks, unacknowledged_updates: updates } };
+}
