@@ -1,0 +1,26 @@
+// The optional collaborators of a task's lifecycle, behind small role interfaces so the
+// lifecycle is tested with fakes and main.ts wires the real Sidecar, Vault and syslog pieces.
+import type { RegistryAuth } from '../docker/engine-api';
+
+export interface HealthCallbacks {
+  /** Sidecar's verdict changed (CONTRACT §6; reported as a `healthy` TASK_RUNNING update). */
+  onHealthChanged(healthy: boolean, detail: string): void;
+  /** MaxFails+1 failed checks in a row: the task must fail. */
+  onUnhealthy(detail: string): void;
+}
+
+export interface Stoppable { stop(): void | Promise<void> }
+
+export interface TaskServices {
+  /** SIDECAR_SEEDS hostnames; undefined after logging when they cannot be had (CONTRACT §7). */
+  sidecarSeeds(): Promise<string[] | undefined>;
+  /** Replaces vault:// values; throws an error naming the variable and path (CONTRACT §8). */
+  resolveSecrets(env: string[]): Promise<string[]>;
+  /** Credentials for pulls, from the Docker config file (CONTRACT §4). */
+  registryAuth(): RegistryAuth | undefined;
+  watchHealth(serviceId: string, callbacks: HealthCallbacks): Stoppable;
+  /** Asks Sidecar to drain the service; true when Sidecar accepted (CONTRACT §6). */
+  drain(serviceId: string): Promise<boolean>;
+  /** Relays the container's output to syslog (CONTRACT §9); undefined when relaying is off. */
+  startLogRelay(containerId: string, labels: Record<string, string>): Stoppable | undefined;
+}

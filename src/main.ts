@@ -1,0 +1,143 @@
+// Entry point: `sidecar-executor` (under a Mesos agent), `sidecar-executor local <task.json>`,
+// `--help`, `--version`. User errors are one clear line and exit 1; bugs keep their stack.
+import { readFileSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import { systemClock } from './clock';
+import { loadMesosEnv, type MesosEnv } from './config/mesos-env';
+import { SettingsError, loadSettings, type Settings } from './config/settings';
+import { environmentLines, isSecretVariable, settingsLines } from './config/startup-log';
+import { DockerEngineClient } from './docker/engine-client';
+import { parseDockerHost } from './docker/docker-host';
+import { Executor } from './executor/executor';
+import { TaskRunner } from './executor/task-runner';
+import { createTaskServices } from './executor/wire-services';
+import { LocalAgent } from './local/local-agent';
+import { createLogger, type Logger } from './log/logger';
+import { AgentApi, HttpAgentApi } from './mesos/agent-api';
+import { ExecutorDriver } from './mesos/driver';
+import type { TaskInfo } from './mesos/types';
+
+declare const __VERSION__: string;
+const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
+
+const HELP = `sidecar-executor ${VERSION}: a Mesos executor that runs each task as one Docker container,
+tied to Sidecar's health checks; a drop-in replacement for the Go sidecar-executor.
+
+Usage:
+  sidecar-executor                    run as a Mesos executor (the agent sets MESOS_* variables)
+  sidecar-executor local <task.json>  run one TaskInfo against the local Docker engine, printing
+                                      every status update; Ctrl-C sends KILL
+  sidecar-executor --help | --version
+
+Settings are EXECUTOR_* environment variables (EXECUTOR_SIDECAR_POLL_INTERVAL=30s ...); see the README.
+`;
+
+const ACK_TIMEOUT_MS = 5000;
+
+function fail(message: string): never {
+  process.stderr.write(`sidecar-executor: ${message}\n`);
+  process.exit(1);
+}
+
+function startupLog(logger: Logger, settings: Settings, env: NodeJS.ProcessEnv): void {
+  for (const name of Object.keys(env)) if (isSecretVariable(name)) logger.redact(env[name]);
+  logger.info(`sidecar-executor ${VERSION} starting`);
+  logger.info('Executor settings:\n' + settingsLines(settings).join('\n'));
+  logger.info('Executor environment:\n' + environmentLines(env).join('\n'));
+}
+
+function run(mesos: MesosEnv, settings: Settings, agent: AgentApi, logger: Logger, exit: (code: number) => void): Executor {
+  const engine = new DockerEngineClient(parseDockerHost(process.env.DOCKER_HOST));
+  const driver = new ExecutorDriver(agent, { executorId: mesos.executorId, frameworkId: mesos.frameworkId }, {
+    checkpoint: mesos.checkpoint, recoveryTimeoutMs: mesos.recoveryTimeoutMs, subscriptionBackoffMaxMs: mesos.subscriptionBackoffMaxMs,
+  }, logger);
+  const services = createTaskServices({ settings, mesos, env: process.env, engine, logger, clock: systemClock });
+  const executor: Executor = new Executor({
+    driver, logger, shutdownGracePeriodMs: mesos.shutdownGracePeriodMs, ackTimeoutMs: ACK_TIMEOUT_MS, exit,
+    createRunner: (task) => new TaskRunner(task, {
+      engine, services, settings, hostCpus: availableParallelism(), taskHost: mesos.taskHost, logger, clock: systemClock,
+      sendStatus: (state, fields) => executor.sendStatus(task.task_id.value, state, fields),
+      killingCapable: () => executor.killingCapable(),
+      setTitle: (title) => { process.title = title; },
+      output: { stdout: process.stdout, stderr: process.stderr },
+    }),
+  });
+  // A crash must not leave the container running (CONTRACT §5).
+  process.on('uncaughtException', (err) => {
+    logger.error('Executor crashed', { error: err.stack ?? err.message });
+    void (executor.runner?.stopNow() ?? Promise.resolve()).finally(() => process.exit(1));
+  });
+  void driver.run(executor.handlers());
+  return executor;
+}
+
+function loadConfig(env: NodeJS.ProcessEnv): Settings {
+  try {
+    return loadSettings(env, hostname());
+  } catch (err) {
+    if (err instanceof SettingsError) fail(err.message);
+    throw err;
+  }
+}
+
+function executorMode(): void {
+  const settings = loadConfig(process.env);
+  let mesos: MesosEnv;
+  try { mesos = loadMesosEnv(process.env); } catch (err) {
+    if (err instanceof SettingsError) fail(err.message);
+    throw err;
+  }
+  const logger = createLogger({ sink: process.stderr, debug: settings.debug });
+  logger.redact(mesos.authToken);
+  startupLog(logger, settings, process.env);
+  const executor = run(mesos, settings, new HttpAgentApi(mesos.agentEndpoint, mesos.authToken), logger, (code) => process.exit(code));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => executor.stopTask({ reason: `${signal} to the executor`, budgetMs: mesos.shutdownGracePeriodMs }));
+  }
+}
+
+function readTaskFile(path: string): TaskInfo {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch (err) { fail(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`); }
+  let task: unknown;
+  try { task = JSON.parse(text); } catch (err) { fail(`${path} is not valid JSON: ${(err as Error).message}`); }
+  const t = task as TaskInfo;
+  if (!t || typeof t !== 'object' || typeof t.task_id?.value !== 'string' || t.task_id.value === '') {
+    fail(`${path} is not a Mesos TaskInfo: it needs "task_id": {"value": "..."}`);
+  }
+  return t;
+}
+
+function localMode(path: string | undefined): void {
+  if (!path) fail('usage: sidecar-executor local <taskinfo.json>');
+  const task = readTaskFile(path);
+  const settings = loadConfig(process.env);
+  const mesos: MesosEnv = {
+    agentEndpoint: 'local', frameworkId: 'local-framework', executorId: `local-executor-${task.task_id.value}`,
+    directory: undefined, sandbox: undefined, checkpoint: false, recoveryTimeoutMs: 0, subscriptionBackoffMaxMs: 0,
+    shutdownGracePeriodMs: 10_000, authToken: undefined, taskHost: process.env.TASK_HOST || hostname(),
+  };
+  const logger = createLogger({ sink: process.stderr, debug: settings.debug });
+  startupLog(logger, settings, process.env);
+  const agent = new LocalAgent(task, (line) => process.stdout.write(line + '\n'));
+  const exit = (): void => {
+    const state = agent.lastTerminal?.state;
+    process.exit(state === 'TASK_FINISHED' || state === 'TASK_KILLED' ? 0 : 1);
+  };
+  const executor = run(mesos, settings, agent, logger, exit);
+  let interrupts = 0;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      interrupts += 1;
+      if (interrupts === 1) { process.stderr.write('Stopping the task (Ctrl-C again to stop at once)\n'); agent.kill(); }
+      else void (executor.runner?.stopNow() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+  }
+}
+
+const [command, arg] = process.argv.slice(2);
+if (command === '--help' || command === '-h' || command === 'help') process.stdout.write(HELP);
+else if (command === '--version' || command === '-v') process.stdout.write(`${VERSION}\n`);
+else if (command === 'local') localMode(arg);
+else if (command === undefined) executorMode();
+else fail(`unknown command ${JSON.stringify(command)}; see --help`);
