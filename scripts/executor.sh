@@ -1,0 +1,43 @@
+#!/bin/sh
+# The task's executor command (CONTRACT §10). It copies the installed executor into the task's
+# sandbox and runs the copy, so the installed one can be upgraded under running tasks; it
+# sources an optional site environment first; and when the executor is gone it stops any
+# container of this task still running, so no container outlives its executor.
+SIDECAR_EXECUTOR_PATH="${SIDECAR_EXECUTOR_PATH:-/opt/mesos/sidecar-executor}"
+SIDECAR_EXECUTOR_CUSTOM_ENV_PATH="${SIDECAR_EXECUTOR_CUSTOM_ENV_PATH:-/opt/mesos/executor-environment.sh}"
+
+if [ -f "$SIDECAR_EXECUTOR_CUSTOM_ENV_PATH" ]; then
+  # shellcheck disable=SC1090
+  . "$SIDECAR_EXECUTOR_CUSTOM_ENV_PATH"
+fi
+
+SANDBOX="${MESOS_SANDBOX:-$(pwd)}"
+COPY="$SANDBOX/sidecar-executor"
+if ! cp "$SIDECAR_EXECUTOR_PATH" "$COPY" || ! chmod 0755 "$COPY"; then
+  echo "executor.sh: cannot copy $SIDECAR_EXECUTOR_PATH into $SANDBOX" >&2
+  exit 1
+fi
+
+stop_orphans() {
+  [ -n "${TASK_ID:-}" ] || return 0
+  for id in $(docker ps -q 2>/dev/null); do
+    if docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$id" 2>/dev/null | grep -qxF "TASK_ID=$TASK_ID"; then
+      echo "executor.sh: stopping container $id of task $TASK_ID left running" >&2
+      docker stop "$id" >/dev/null
+    fi
+  done
+}
+
+# Linux caps the process title at the length of the original command line; the blank argument
+# makes room for "sidecar-executor <container> (<image>)" (the executor ignores it).
+PAD="                                                                                                                                                                "
+"$COPY" "$PAD" &
+CHILD=$!
+trap 'kill -TERM "$CHILD" 2>/dev/null' TERM INT
+while :; do
+  wait "$CHILD"
+  STATUS=$?
+  kill -0 "$CHILD" 2>/dev/null || break
+done
+stop_orphans
+exit "$STATUS"
