@@ -1,0 +1,328 @@
+// EngineApi over the Docker Engine HTTP API, through our own http-request module: dockerode and
+// fetch would each cost more memory than the whole executor may use (one executor per task).
+// Paths are unversioned, so the engine serves its own API version (1.41 on Docker 20.10).
+// Errors carry stable codes (engine-api.ts) and name the engine and the request, never a header:
+// the X-Registry-Auth header holds the registry password.
+import type { IncomingMessage } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import { bodySnippet, HttpError, request, requestStream, type HttpResponse } from '../http/http-request';
+import { describeDockerTarget, type DockerTarget } from './docker-host';
+import {
+  EngineError, type ContainerState, type CreateBody, type EngineApi, type EngineErrorCode, type LogFrame, type LogsOptions,
+  type RegistryAuth,
+} from './engine-api';
+import { LogDemuxer, LogStreamError } from './log-demux';
+
+export interface EngineClientOptions {
+  /** Bound on an ordinary request (not wait, logs or pull, which last as long as they need). */
+  requestTimeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+interface ImageRef { name: string; tag?: string; digest?: string }
+
+export class DockerEngineClient implements EngineApi {
+  readonly #target: DockerTarget;
+  readonly #where: string;
+  readonly #timeoutMs: number;
+
+  constructor(target: DockerTarget, options: EngineClientOptions = {}) {
+    this.#target = target;
+    this.#where = describeDockerTarget(target);
+    this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    // Inspect alone is not an exact match (CONTRACT §4): it also finds images by id prefix.
+    const res = await this.#call('GET', `/images/${encodeRef(image)}/json`);
+    if (res.status === 404) return false;
+    if (res.status !== 200) throw this.#statusError(res, `inspecting image ${image}`);
+    const found = parseJson(res.body, `inspecting image ${image}`) as { RepoTags?: string[] | null; RepoDigests?: string[] | null };
+    const wanted = parseImageRef(image);
+    if (wanted.digest !== undefined) {
+      return (found.RepoDigests ?? []).some((d) => { const r = parseImageRef(d); return r.name === wanted.name && r.digest === wanted.digest; });
+    }
+    const tag = wanted.tag ?? 'latest';
+    return (found.RepoTags ?? []).some((t) => { const r = parseImageRef(t); return r.name === wanted.name && r.tag === tag; });
+  }
+
+  async pullImage(image: string, auth?: RegistryAuth): Promise<void> {
+    const ref = splitImageRef(image);
+    const query = new URLSearchParams({ fromImage: ref.name, tag: ref.digest ?? ref.tag ?? 'latest' });
+    const secrets = auth ? [auth.password, auth.identitytoken, auth.auth].filter((s): s is string => !!s) : [];
+    const fail = (detail: string, status?: number, cause?: unknown): EngineError =>
+      new EngineError('E_PULL_FAILED', `pulling image ${image} failed: ${redact(detail, secrets)}`, status, { cause });
+    let res: IncomingMessage;
+    try {
+      // No timeout: a big image takes as long as it takes; the registry client inside dockerd
+      // has its own timeouts and reports them in the stream.
+      res = await requestStream({
+        method: 'POST', url: this.#url(`/images/create?${query}`), socketPath: this.#socketPath(),
+        headers: auth ? { 'x-registry-auth': encodeRegistryAuth(auth) } : {},
+      });
+    } catch (err) {
+      throw this.#transportError(err, 'POST /images/create');
+    }
+    if (res.statusCode !== 200) {
+      const body = await readAll(res).catch(() => Buffer.alloc(0));
+      throw fail(`the Docker engine answered ${res.statusCode}: ${engineMessage(body)}`, res.statusCode);
+    }
+    // A failure before any progress is a non-2xx status (above); once the engine has answered
+    // 200, failures come as {"error": ...} lines in the JSON progress stream (a missing layer,
+    // a broken download), so the pull is done only when the stream ends without one.
+    const decoder = new StringDecoder('utf8');
+    let carry = '';
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        const lines = (carry + decoder.write(chunk)).split('\n');
+        carry = lines.pop() ?? '';
+        for (const line of lines) {
+          const error = progressError(line);
+          if (error !== undefined) { res.destroy(); throw fail(error, 200); }
+        }
+      }
+    } catch (err) {
+      if (err instanceof EngineError) throw err;
+      throw fail(`the connection to the Docker engine at ${this.#where} broke: ${(err as Error).message}`, 200, err);
+    }
+    const last = progressError(carry + decoder.end());
+    if (last !== undefined) throw fail(last, 200);
+  }
+
+  async createContainer(name: string, body: CreateBody): Promise<string> {
+    const res = await this.#call('POST', `/containers/create?${new URLSearchParams({ name })}`, { body: JSON.stringify(body) });
+    if (res.status !== 201) throw this.#statusError(res, `creating container ${name}`, 'E_NO_SUCH_IMAGE');
+    return (parseJson(res.body, `creating container ${name}`) as { Id: string }).Id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const res = await this.#call('POST', `/containers/${encodeURIComponent(id)}/start`);
+    // 304: already started, which is what we asked for.
+    if (res.status !== 204 && res.status !== 304) throw this.#statusError(res, `starting container ${id}`, 'E_NO_SUCH_CONTAINER');
+  }
+
+  async waitContainer(id: string): Promise<number> {
+    // Long-lived on purpose (CONTRACT §5: the exit is noticed at once), so no timeout.
+    const res = await this.#call('POST', `/containers/${encodeURIComponent(id)}/wait`, { timeoutMs: null });
+    if (res.status !== 200) throw this.#statusError(res, `waiting for container ${id}`, 'E_NO_SUCH_CONTAINER');
+    return (parseJson(res.body, `waiting for container ${id}`) as { StatusCode: number }).StatusCode;
+  }
+
+  async inspectContainer(id: string): Promise<ContainerState> {
+    const found = await this.#inspect(id);
+    return {
+      id: found.Id,
+      running: found.State?.Running === true,
+      exitCode: found.State?.ExitCode ?? -1,
+      oomKilled: found.State?.OOMKilled === true,
+      error: found.State?.Error ?? '',
+      labels: found.Config?.Labels ?? {},
+      env: found.Config?.Env ?? [],
+    };
+  }
+
+  async stopContainer(id: string, timeoutSec: number): Promise<void> {
+    // Rounded up: a fractional grace period (CONTRACT §5 kill_policy) must not be cut short.
+    const t = Math.max(0, Math.ceil(timeoutSec));
+    // The engine answers only after the container is gone: up to t seconds, then the SIGKILL.
+    const res = await this.#call('POST', `/containers/${encodeURIComponent(id)}/stop?t=${t}`, { timeoutMs: t * 1000 + this.#timeoutMs });
+    // 304: already stopped.
+    if (res.status !== 204 && res.status !== 304) throw this.#statusError(res, `stopping container ${id}`, 'E_NO_SUCH_CONTAINER');
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const res = await this.#call('DELETE', `/containers/${encodeURIComponent(id)}?force=1&v=1`);
+    if (res.status === 204 || res.status === 404) return;
+    // Someone else (the wrapper script's clean-up, CONTRACT §10) is already removing it.
+    if (res.status === 409 && /already in progress/i.test(engineMessage(res.body))) return;
+    throw this.#statusError(res, `removing container ${id}`);
+  }
+
+  async containerLogs(id: string, options: LogsOptions): Promise<AsyncIterable<LogFrame> & { destroy(): void }> {
+    // Engine API 1.41 sends no Content-Type for logs: only the container's Tty tells a raw stream
+    // from a multiplexed one (1.42+ says it in the header; the Tty answer holds there too).
+    const tty = (await this.#inspect(id)).Config?.Tty === true;
+    const query = new URLSearchParams({
+      stdout: options.stdout === false ? '0' : '1',
+      stderr: options.stderr === false ? '0' : '1',
+      follow: options.follow === true ? '1' : '0',
+    });
+    if (options.sinceSec !== undefined && options.sinceSec > 0) query.set('since', options.sinceSec.toFixed(3));
+    const path = `/containers/${encodeURIComponent(id)}/logs?${query}`;
+    let res: IncomingMessage;
+    try {
+      res = await requestStream({ method: 'GET', url: this.#url(path), socketPath: this.#socketPath(), timeoutMs: this.#timeoutMs });
+    } catch (err) {
+      throw this.#transportError(err, `GET ${path.split('?')[0]}`);
+    }
+    if (res.statusCode !== 200) {
+      const body = await readAll(res).catch(() => Buffer.alloc(0));
+      throw this.#statusError({ status: res.statusCode ?? 0, headers: res.headers, body }, `reading the logs of container ${id}`, 'E_NO_SUCH_CONTAINER');
+    }
+    return logFrames(res, tty, `the log stream of container ${id} from ${this.#where}`);
+  }
+
+  async #inspect(id: string): Promise<InspectBody> {
+    const res = await this.#call('GET', `/containers/${encodeURIComponent(id)}/json`);
+    if (res.status !== 200) throw this.#statusError(res, `inspecting container ${id}`, 'E_NO_SUCH_CONTAINER');
+    return parseJson(res.body, `inspecting container ${id}`) as InspectBody;
+  }
+
+  /** One whole request; timeoutMs null means none. */
+  async #call(method: string, path: string, options: { body?: string; timeoutMs?: number | null } = {}): Promise<HttpResponse> {
+    try {
+      return await request({
+        method, url: this.#url(path), socketPath: this.#socketPath(), body: options.body,
+        headers: options.body === undefined ? {} : JSON_HEADERS,
+        timeoutMs: options.timeoutMs === null ? undefined : options.timeoutMs ?? this.#timeoutMs,
+      });
+    } catch (err) {
+      throw this.#transportError(err, `${method} ${path.split('?')[0]}`);
+    }
+  }
+
+  #url(path: string): string {
+    return ('socketPath' in this.#target ? 'http://docker' : this.#target.baseUrl) + path;
+  }
+
+  #socketPath(): string | undefined {
+    return 'socketPath' in this.#target ? this.#target.socketPath : undefined;
+  }
+
+  #transportError(err: unknown, what: string): EngineError {
+    if (err instanceof HttpError && err.code === 'E_HTTP_TIMEOUT') {
+      return new EngineError('E_ENGINE_UNREACHABLE', `the Docker engine at ${this.#where} did not answer ${what} in time`, undefined, { cause: err });
+    }
+    const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+    const why = cause?.code ?? (err as Error).message;
+    return new EngineError('E_ENGINE_UNREACHABLE', `the Docker engine at ${this.#where} is unreachable (${what}): ${why}`, undefined, { cause: err });
+  }
+
+  #statusError(res: HttpResponse, what: string, notFound?: EngineErrorCode): EngineError {
+    const message = engineMessage(res.body);
+    if (res.status === 404 && notFound !== undefined) return new EngineError(notFound, `${what}: ${message}`, 404);
+    return new EngineError('E_ENGINE_STATUS', `${what}: the Docker engine answered ${res.status}: ${message}`, res.status);
+  }
+}
+
+interface InspectBody {
+  Id: string;
+  State?: { Running?: boolean; ExitCode?: number; OOMKilled?: boolean; Error?: string };
+  Config?: { Tty?: boolean; Labels?: Record<string, string> | null; Env?: string[] | null };
+}
+
+function logFrames(res: IncomingMessage, tty: boolean, what: string): AsyncIterable<LogFrame> & { destroy(): void } {
+  let destroyed = false;
+  async function* frames(): AsyncGenerator<LogFrame> {
+    // A TTY container's output is one raw stream: all of it counts as stdout.
+    const demux = tty ? undefined : new LogDemuxer();
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        if (demux === undefined) yield { stream: 'stdout', data: chunk };
+        else yield* demux.push(chunk);
+      }
+    } catch (err) {
+      if (destroyed) return;
+      if (err instanceof LogStreamError) {
+        yield* err.framesBefore;
+        throw new EngineError('E_ENGINE_STATUS', `${what}: ${err.message}`, 200);
+      }
+      throw new EngineError('E_ENGINE_UNREACHABLE', `${what} broke: ${(err as Error).message}`, undefined, { cause: err });
+    } finally {
+      res.destroy();
+    }
+  }
+  const iterator = frames();
+  return {
+    [Symbol.asyncIterator]: () => iterator,
+    destroy: () => { destroyed = true; res.destroy(); },
+  };
+}
+
+/** The error of one line of a pull's JSON progress stream, if it reports one. */
+function progressError(line: string): string | undefined {
+  if (line.trim() === '') return undefined;
+  let message: { error?: unknown; errorDetail?: { message?: unknown } };
+  try {
+    message = JSON.parse(line) as typeof message;
+  } catch {
+    return undefined; // progress we cannot read is still progress
+  }
+  if (typeof message.error === 'string' && message.error !== '') return message.error;
+  if (typeof message.errorDetail?.message === 'string' && message.errorDetail.message !== '') return message.errorDetail.message;
+  return undefined;
+}
+
+/**
+ * X-Registry-Auth: base64url JSON, WITH padding. dockerd decodes it with Go's padded
+ * base64.URLEncoding and, for a pull, silently drops credentials it cannot decode.
+ */
+export function encodeRegistryAuth(auth: RegistryAuth): string {
+  return Buffer.from(JSON.stringify(auth), 'utf8').toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+function redact(text: string, secrets: string[]): string {
+  return secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+}
+
+/** Name, tag and digest as written: `registry:5000/app:1.2@sha256:…`. */
+function splitImageRef(image: string): ImageRef {
+  let rest = image;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) { digest = rest.slice(at + 1); rest = rest.slice(0, at); }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) { tag = rest.slice(colon + 1); rest = rest.slice(0, colon); }
+  return { name: rest, tag, digest };
+}
+
+/** As splitImageRef, with the name in Docker's familiar form, the form RepoTags use. */
+function parseImageRef(image: string): ImageRef {
+  const ref = splitImageRef(image);
+  let domain = '';
+  let path = ref.name;
+  const slash = path.indexOf('/');
+  if (slash >= 0) {
+    const first = path.slice(0, slash);
+    if (/[.:]/.test(first) || first === 'localhost' || first.toLowerCase() !== first) { domain = first; path = path.slice(slash + 1); }
+  }
+  if (domain === '' || domain === 'docker.io' || domain === 'index.docker.io') {
+    if (path.startsWith('library/') && !path.slice('library/'.length).includes('/')) path = path.slice('library/'.length);
+    return { ...ref, name: path };
+  }
+  return ref;
+}
+
+/** An image reference in a URL path: slashes, colons and @ as they are (dockerd routes on them). */
+function encodeRef(image: string): string {
+  return encodeURIComponent(image).replace(/%2F/gi, '/').replace(/%3A/gi, ':').replace(/%40/g, '@');
+}
+
+function parseJson(body: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new EngineError('E_ENGINE_STATUS', `${what}: the Docker engine's answer is not JSON: ${bodySnippet(body, 80)}`);
+  }
+}
+
+/** The engine's `message` field, else the start of the body. */
+function engineMessage(body: Buffer): string {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { message?: unknown };
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch { /* not JSON: fall through */ }
+  return bodySnippet(body) || '(no message)';
+}
+
+function readAll(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('error', reject);
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+}

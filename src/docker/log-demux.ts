@@ -1,0 +1,112 @@
+// Incremental demultiplexer for the Engine API's multiplexed stream (GET /containers/{id}/logs of
+// a container without a TTY): frames of an 8-byte header — stream type (0 stdin, 1 stdout,
+// 2 stderr, 3 a daemon error), three zero bytes, a big-endian uint32 length — then the payload.
+// HTTP chunks do not align with frames, so, like undici's ByteParser, chunks are kept in a list
+// with a byte count and a state, and joined only when a whole header or payload is present: a
+// frame inside one chunk costs no copy. CONTRACT §5 (exit output to stdout/stderr) and §9 (the
+// relay sets the level by stream) both need stdout and stderr kept apart.
+import type { LogFrame } from './engine-api';
+
+/**
+ * The stream is not the multiplexed format, or the daemon reported an error inside it.
+ * `framesBefore` holds the frames the same push completed before the fault, which would be
+ * lost otherwise: the output just before a failure is the output an operator needs.
+ */
+export class LogStreamError extends Error {
+  readonly code = 'E_LOG_STREAM';
+  framesBefore: LogFrame[] = [];
+}
+
+const HEADER_BYTES = 8;
+const STREAM_STDIN = 0;
+const STREAM_STDOUT = 1;
+const STREAM_STDERR = 2;
+const STREAM_SYSTEM_ERROR = 3;
+
+export class LogDemuxer {
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Header of the frame whose payload is being read; undefined while waiting for a header. */
+  #frame: { stream: number; length: number } | undefined;
+
+  /** A bound on one frame, so a stream that is not multiplexed cannot make us allocate gigabytes. */
+  constructor(readonly maxFrameBytes = 64 * 1024 * 1024) {}
+
+  /** Feeds bytes; returns every non-empty frame completed by them, in order. */
+  push(chunk: Buffer): LogFrame[] {
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+    }
+    const frames: LogFrame[] = [];
+    try {
+      this.#drain(frames);
+    } catch (err) {
+      if (err instanceof LogStreamError) err.framesBefore = frames;
+      throw err;
+    }
+    return frames;
+  }
+
+  #drain(frames: LogFrame[]): void {
+    for (;;) {
+      if (this.#frame === undefined) {
+        if (this.#buffered < HEADER_BYTES) break;
+        this.#frame = this.#parseHeader(this.#take(HEADER_BYTES));
+      }
+      const { stream, length } = this.#frame;
+      if (this.#buffered < length) break;
+      this.#frame = undefined;
+      const data = this.#take(length);
+      if (stream === STREAM_SYSTEM_ERROR) {
+        throw new LogStreamError(`the Docker engine reported an error in the log stream: ${data.toString('utf8').trim()}`);
+      }
+      // Empty frames carry nothing a reader could use.
+      if (length === 0) continue;
+      // Docker's stdcopy writes stdin frames to stdout; so do we.
+      frames.push({ stream: stream === STREAM_STDERR ? 'stderr' : 'stdout', data });
+    }
+  }
+
+  /** Bytes received but not yet part of a whole frame (a stream ending here was cut short). */
+  get pendingBytes(): number {
+    return this.#buffered + (this.#frame === undefined ? 0 : HEADER_BYTES);
+  }
+
+  #parseHeader(header: Buffer): { stream: number; length: number } {
+    const stream = header[0];
+    if (stream !== STREAM_STDIN && stream !== STREAM_STDOUT && stream !== STREAM_STDERR && stream !== STREAM_SYSTEM_ERROR) {
+      throw new LogStreamError(`log stream: unrecognized stream type ${stream} in a frame header (not a multiplexed stream?)`);
+    }
+    const length = header.readUInt32BE(4);
+    if (length > this.maxFrameBytes) {
+      throw new LogStreamError(`log stream: frame of ${length} bytes exceeds the ${this.maxFrameBytes} byte limit (not a multiplexed stream?)`);
+    }
+    return { stream, length };
+  }
+
+  /** Removes and returns the first `n` buffered bytes. */
+  #take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    const first = this.#chunks[0];
+    if (first && first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      this.#buffered -= n;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0];
+      const used = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      if (used === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(used);
+    }
+    this.#buffered -= n;
+    return out;
+  }
+}
