@@ -1,0 +1,121 @@
+// An in-process stand-in for EngineApi.containerLogs with named knobs (STYLE: hand-written fakes),
+// and a real UDP listener on 127.0.0.1 port 0 to receive what the relay sends.
+import dgram from 'node:dgram';
+import type { LogFrame, LogsOptions } from '../../src/docker/engine-api';
+
+interface Waiter { resolve: (result: IteratorResult<LogFrame>) => void; reject: (err: Error) => void }
+
+/** A log stream the test drives: push frames, then end() it or fail() it. */
+export class FakeLogEngine {
+  /** Knob: containerLogs rejects with this error. */
+  containerLogsShouldFail: Error | undefined;
+  /** Knob: containerLogs does not answer until release() (an engine that hangs). */
+  containerLogsHangs = false;
+  /** Knob: destroy() is recorded but does not wake a pending read (a stuck engine). */
+  destroyDoesNotWake = false;
+  /** Knob: frames come from this source instead of push() (for floods). */
+  source: AsyncIterable<LogFrame> | undefined;
+
+  readonly calls: { id: string; options: LogsOptions }[] = [];
+  destroyed = false;
+  #queue: LogFrame[] = [];
+  #ended = false;
+  #error: Error | undefined;
+  #waiter: Waiter | undefined;
+
+  push(stream: LogFrame['stream'], data: string | Buffer): void {
+    const frame = { stream, data: typeof data === 'string' ? Buffer.from(data) : data };
+    if (this.#waiter) this.#wake((w) => w.resolve({ value: frame, done: false }));
+    else this.#queue.push(frame);
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake((w) => w.resolve({ value: undefined, done: true }));
+  }
+
+  fail(err: Error): void {
+    this.#error = err;
+    this.#wake((w) => w.reject(err));
+  }
+
+  #release: (() => void) | undefined;
+
+  /** Lets a hanging containerLogs answer. */
+  release(): void { this.#release?.(); }
+
+  async containerLogs(id: string, options: LogsOptions): Promise<AsyncIterable<LogFrame> & { destroy(): void }> {
+    this.calls.push({ id, options });
+    if (this.containerLogsHangs) await new Promise<void>((resolve) => { this.#release = resolve; });
+    if (this.containerLogsShouldFail) throw this.containerLogsShouldFail;
+    const source = this.source;
+    const destroy = (): void => {
+      this.destroyed = true;
+      if (!this.destroyDoesNotWake) this.end();
+    };
+    if (source) return { [Symbol.asyncIterator]: () => source[Symbol.asyncIterator](), destroy };
+    const next = (): Promise<IteratorResult<LogFrame>> => {
+      const frame = this.#queue.shift();
+      if (frame) return Promise.resolve({ value: frame, done: false });
+      if (this.#error) return Promise.reject(this.#error);
+      if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve, reject) => { this.#waiter = { resolve, reject }; });
+    };
+    return { [Symbol.asyncIterator]: () => ({ next }), destroy };
+  }
+
+  #wake(fn: (w: Waiter) => void): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (waiter) fn(waiter);
+  }
+}
+
+/** A UDP listener on the loopback address, port 0, that keeps every datagram it receives. */
+export class UdpListener {
+  readonly messages: Buffer[] = [];
+  #socket: dgram.Socket;
+  #onMessage: (() => void) | undefined;
+
+  private constructor(socket: dgram.Socket) {
+    this.#socket = socket;
+    socket.on('message', (msg) => { this.messages.push(msg); this.#onMessage?.(); });
+  }
+
+  static async open(type: 'udp4' | 'udp6' = 'udp4', address = type === 'udp4' ? '127.0.0.1' : '::1'): Promise<UdpListener> {
+    const socket = dgram.createSocket(type);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, address, () => { socket.off('error', reject); resolve(); });
+    });
+    return new UdpListener(socket);
+  }
+
+  get port(): number { return this.#socket.address().port; }
+
+  /** The datagrams as parsed JSON records. */
+  records(): Record<string, string>[] {
+    return this.messages.map((m) => JSON.parse(m.toString('utf8')) as Record<string, string>);
+  }
+
+  /** Resolves once `count` datagrams have arrived; rejects after timeoutMs. */
+  waitFor(count: number, timeoutMs = 2000): Promise<void> {
+    if (this.messages.length >= count) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#onMessage = undefined;
+        reject(new Error(`got ${this.messages.length} of ${count} datagrams`));
+      }, timeoutMs);
+      this.#onMessage = () => {
+        if (this.messages.length < count) return;
+        clearTimeout(timer);
+        this.#onMessage = undefined;
+        resolve();
+      };
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
+}
