@@ -37,6 +37,9 @@ export class ExecutorDriver {
   /** Updates the agent has taken (202, or carried by a SUBSCRIBE it answered): no more POSTs. */
   readonly #delivered = new Set<string>();
   readonly #changed = new Notifier();
+  /** Updates not yet taken by the agent, oldest first; only the head is being sent. */
+  readonly #outbox: Update[] = [];
+  #sending = false;
   #subscription: Subscription | undefined;
   #connected = false;
   #everSubscribed = false;
@@ -101,7 +104,8 @@ export class ExecutorDriver {
   sendStatus(status: TaskStatus): void {
     const update: Update = { status };
     this.#unackedUpdates.set(uuidKey(status.uuid), update);
-    void this.#deliver(update);
+    this.#outbox.push(update);
+    if (!this.#sending) void this.#sendLoop();
   }
 
   isAcknowledged(uuid: string): boolean {
@@ -123,6 +127,22 @@ export class ExecutorDriver {
     this.#changed.notify();
   }
 
+  /**
+   * Delivers queued updates one at a time, in order: a later update never overtakes one being
+   * retried, or the scheduler would see a task go from RUNNING back to STARTING.
+   */
+  async #sendLoop(): Promise<void> {
+    this.#sending = true;
+    try {
+      while (this.#outbox.length > 0 && !this.#stopped) {
+        await this.#deliver(this.#outbox[0]);
+        this.#outbox.shift();
+      }
+    } finally {
+      this.#sending = false;
+    }
+  }
+
   async #deliver(update: Update): Promise<void> {
     const key = uuidKey(update.status.uuid);
     const base = this.options.updateRetryBaseMs ?? 250;
@@ -131,10 +151,9 @@ export class ExecutorDriver {
     const pending = (): boolean => !this.#stopped && this.#unackedUpdates.has(key) && !this.#delivered.has(key);
     while (pending()) {
       if (!this.#connected) {
-        // Not subscribed: the next SUBSCRIBE carries it; POST anyway after a while in case the
-        // subscription is healthy but the SUBSCRIBED event is still on its way.
+        // Not subscribed: the next SUBSCRIBE carries it (then it counts as delivered).
         await this.#changed.wait(max);
-        if (!this.#connected) continue;
+        continue;
       }
       try {
         await this.api.post(updateCall(this.ids, update.status));

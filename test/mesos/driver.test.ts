@@ -128,3 +128,18 @@ test('an ERROR event aborts the subscription and, with checkpointing, re-subscri
   await until(() => h.seen.includes('resubscribed'));
   d.stop();
 });
+
+test('updates are delivered in order: a later one never overtakes one being retried', async () => {
+  const api = new FakeAgentApi();
+  api.postFailures = ['network', 503];
+  const d = driver(api, false);
+  void d.run(recordingHandlers().handlers);
+  await until(() => d.connected);
+  const first = buildStatus(ids, 't1', 'TASK_STARTING');
+  const second = buildStatus(ids, 't1', 'TASK_RUNNING');
+  d.sendStatus(first);
+  d.sendStatus(second);
+  assert.equal(await d.waitForAcknowledgement(second.uuid, 2000), true);
+  assert.deepEqual(api.posts.map((c) => c.update?.status.state), ['TASK_STARTING', 'TASK_STARTING', 'TASK_STARTING', 'TASK_RUNNING']);
+  d.stop();
+});
