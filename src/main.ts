@@ -42,8 +42,10 @@ function fail(message: string): never {
 function startupLog(logger: Logger, settings: Settings, env: NodeJS.ProcessEnv): void {
   for (const name of Object.keys(env)) if (isSecretVariable(name)) logger.redact(env[name]);
   logger.info(`sidecar-executor ${VERSION} starting`);
-  logger.info('Executor settings:\n' + settingsLines(settings).join('\n'));
-  logger.info('Executor environment:\n' + environmentLines(env).join('\n'));
+  logger.info('Executor settings:');
+  for (const line of settingsLines(settings)) logger.info(line);
+  logger.info('Executor environment:');
+  for (const line of environmentLines(env)) logger.info(line);
 }
 
 function run(mesos: MesosEnv, settings: Settings, agent: AgentApi, logger: Logger, exit: (code: number) => void): Executor {
@@ -135,7 +137,8 @@ function localMode(path: string | undefined): void {
   }
 }
 
-const [command, arg] = process.argv.slice(2);
+// Blank arguments are padding from the wrapper script, making room for the process title.
+const [command, arg] = process.argv.slice(2).filter((a) => a.trim() !== '');
 if (command === '--help' || command === '-h' || command === 'help') process.stdout.write(HELP);
 else if (command === '--version' || command === '-v') process.stdout.write(`${VERSION}\n`);
 else if (command === 'local') localMode(arg);

@@ -5,7 +5,7 @@
 import type { Clock } from '../clock';
 import type { Settings } from '../config/settings';
 import { taskInfoToContainerSpec, type ContainerSpec } from '../docker/container-spec';
-import type { EngineApi } from '../docker/engine-api';
+import type { EngineApi, EngineError } from '../docker/engine-api';
 import { TaskInvalidError } from '../docker/task-invalid-error';
 import type { Logger } from '../log/logger';
 import type { StatusFields } from '../mesos/status';
@@ -92,7 +92,7 @@ export class TaskRunner {
       }
       if (this.#stopReason) return this.#killedBeforeStart();
       step = 'Creating the container';
-      const id = await engine.createContainer(spec.name, { ...spec.body, Env: env });
+      const id = await this.#create(spec, env);
       this.#containerId = id;
       step = 'Starting the container';
       try {
@@ -107,6 +107,25 @@ export class TaskRunner {
       return this.#terminal('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: `${step} failed: ${(err as Error).message}` });
     }
     return this.#supervise(this.#containerId, spec);
+  }
+
+  /**
+   * Creates the container. Task ids are unique in Mesos, so a container already bearing the
+   * name is a finished earlier run of the same task id (local mode re-runs, a retried launch):
+   * an exited one is replaced, a running one is never touched.
+   */
+  async #create(spec: ContainerSpec, env: string[]): Promise<string> {
+    const { engine } = this.#deps;
+    try {
+      return await engine.createContainer(spec.name, { ...spec.body, Env: env });
+    } catch (err) {
+      if ((err as EngineError).status !== 409) throw err;
+      const existing = await engine.inspectContainer(spec.name);
+      if (existing.running) throw new Error(`a container named ${spec.name} is already running for this task id`);
+      this.#log.warn('Replacing the exited container of an earlier run of this task id', { name: spec.name });
+      await engine.removeContainer(existing.id);
+      return engine.createContainer(spec.name, { ...spec.body, Env: env });
+    }
   }
 
   async #supervise(id: string, spec: ContainerSpec): Promise<string> {
