@@ -2,13 +2,13 @@
 // the nil namespace, exactly as the Go original's uuid.NewSHA1(uuid.NIL, taskId). The name must
 // match byte for byte: the wrapper script, dashboards and the Mesos agent's own Docker cleanup
 // find our containers by it, and a task id may hold characters Docker refuses in names.
-import { createHash } from 'node:crypto';
+import { sha1 } from './sha1';
 
 const NIL_NAMESPACE = Buffer.alloc(16);
 
 /** RFC 4122 §4.3: SHA-1 over namespace bytes then name bytes, stamped version 5, variant 10. */
 function uuidV5(name: Buffer, namespace: Buffer): string {
-  const hash = createHash('sha1').update(namespace).update(name).digest();
+  const hash = sha1(Buffer.concat([namespace, name]));
   const bytes = hash.subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;

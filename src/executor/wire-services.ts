@@ -7,16 +7,14 @@ import type { Settings } from '../config/settings';
 import type { EngineApi } from '../docker/engine-api';
 import { loadRegistryAuth } from '../docker/registry-auth';
 import type { Logger } from '../log/logger';
-import { SyslogRelay } from '../logs/syslog-relay';
 import { SidecarHealthMonitor } from '../sidecar/health-monitor';
 import { SidecarClient } from '../sidecar/sidecar-client';
 import { fetchSidecarSeeds } from '../sidecar/sidecar-seeds';
-import { loadVaultConfig } from '../vault/load-vault-config';
-import { resolveVaultEnv } from '../vault/resolve-vault-env';
-import { VaultClient } from '../vault/vault-client';
-import { vaultConfigFromEnv } from '../vault/vault-config';
+import { findVaultRefs } from '../vault/vault-refs';
 import type { TaskServices } from './task-services';
 
+// Vault and the syslog relay are loaded on first use: most tasks need neither, and their
+// modules (fs/promises, dgram, dns, crypto) would cost every executor memory (BENCHMARKS.md).
 export interface ServiceInputs {
   settings: Settings;
   mesos: MesosEnv;
@@ -35,10 +33,16 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
   return {
     sidecarSeeds: () => fetchSidecarSeeds({ agentEndpoint: mesos.agentEndpoint, masterPort: settings.mesosMasterPort, timeoutMs: settings.httpTimeoutMs, logger }),
     // The Vault client is built only when some value references Vault (CONTRACT §8).
-    resolveSecrets: (containerEnv) => resolveVaultEnv(containerEnv, async () => {
-      const config = await loadVaultConfig(vaultConfigFromEnv(env));
-      return new VaultClient(config, { logger, clock });
-    }, logger),
+    resolveSecrets: async (containerEnv) => {
+      if (findVaultRefs(containerEnv).length === 0) return containerEnv;
+      const { resolveVaultEnv } = require('../vault/resolve-vault-env') as typeof import('../vault/resolve-vault-env');
+      return resolveVaultEnv(containerEnv, async () => {
+        const { loadVaultConfig } = require('../vault/load-vault-config') as typeof import('../vault/load-vault-config');
+        const { vaultConfigFromEnv } = require('../vault/vault-config') as typeof import('../vault/vault-config');
+        const { VaultClient } = require('../vault/vault-client') as typeof import('../vault/vault-client');
+        return new VaultClient(await loadVaultConfig(vaultConfigFromEnv(env)), { logger, clock });
+      }, logger);
+    },
     registryAuth: () => {
       const auth = loadRegistryAuth({ DOCKER_CONFIG: env.DOCKER_CONFIG, HOME: env.HOME }, settings.dockerRepository);
       logger.redact(auth?.password);
@@ -57,6 +61,7 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
     drain: (serviceId) => sidecarClient().drain(serviceId),
     startLogRelay: (containerId, labels) => {
       if (!settings.relaySyslog && !settings.relaySyslogStartupOnly) return undefined;
+      const { SyslogRelay } = require('../logs/syslog-relay') as typeof import('../logs/syslog-relay');
       const relay = new SyslogRelay({ engine, containerId, labels, settings, logger, clock });
       relay.start();
       return relay;
