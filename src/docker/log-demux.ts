@@ -5,6 +5,7 @@
 // with a byte count and a state, and joined only when a whole header or payload is present: a
 // frame inside one chunk costs no copy. CONTRACT §5 (exit output to stdout/stderr) and §9 (the
 // relay sets the level by stream) both need stdout and stderr kept apart.
+import { ChunkQueue } from '../bytes/chunk-queue';
 import type { LogFrame } from './engine-api';
 
 /**
@@ -24,8 +25,7 @@ const STREAM_STDERR = 2;
 const STREAM_SYSTEM_ERROR = 3;
 
 export class LogDemuxer {
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  readonly #bytes = new ChunkQueue();
   /** Header of the frame whose payload is being read; undefined while waiting for a header. */
   #frame: { stream: number; length: number } | undefined;
 
@@ -34,10 +34,7 @@ export class LogDemuxer {
 
   /** Feeds bytes; returns every non-empty frame completed by them, in order. */
   push(chunk: Buffer): LogFrame[] {
-    if (chunk.length > 0) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-    }
+    this.#bytes.push(chunk);
     const frames: LogFrame[] = [];
     try {
       this.#drain(frames);
@@ -51,13 +48,13 @@ export class LogDemuxer {
   #drain(frames: LogFrame[]): void {
     for (;;) {
       if (this.#frame === undefined) {
-        if (this.#buffered < HEADER_BYTES) break;
-        this.#frame = this.#parseHeader(this.#take(HEADER_BYTES));
+        if (this.#bytes.length < HEADER_BYTES) break;
+        this.#frame = this.#parseHeader(this.#bytes.take(HEADER_BYTES));
       }
       const { stream, length } = this.#frame;
-      if (this.#buffered < length) break;
+      if (this.#bytes.length < length) break;
       this.#frame = undefined;
-      const data = this.#take(length);
+      const data = this.#bytes.take(length);
       if (stream === STREAM_SYSTEM_ERROR) {
         throw new LogStreamError(`the Docker engine reported an error in the log stream: ${data.toString('utf8').trim()}`);
       }
@@ -70,7 +67,7 @@ export class LogDemuxer {
 
   /** Bytes received but not yet part of a whole frame (a stream ending here was cut short). */
   get pendingBytes(): number {
-    return this.#buffered + (this.#frame === undefined ? 0 : HEADER_BYTES);
+    return this.#bytes.length + (this.#frame === undefined ? 0 : HEADER_BYTES);
   }
 
   #parseHeader(header: Buffer): { stream: number; length: number } {
@@ -83,30 +80,5 @@ export class LogDemuxer {
       throw new LogStreamError(`log stream: frame of ${length} bytes exceeds the ${this.maxFrameBytes} byte limit (not a multiplexed stream?)`);
     }
     return { stream, length };
-  }
-
-  /** Removes and returns the first `n` buffered bytes. */
-  #take(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    const first = this.#chunks[0];
-    if (first && first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      this.#buffered -= n;
-      return out;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.#chunks[0];
-      const used = Math.min(chunk.length, n - filled);
-      chunk.copy(out, filled, 0, used);
-      filled += used;
-      if (used === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(used);
-    }
-    this.#buffered -= n;
-    return out;
   }
 }

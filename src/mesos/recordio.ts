@@ -1,19 +1,18 @@
 // Incremental RecordIO decoder for the SUBSCRIBE stream: "<length>\n<length bytes>" repeated
 // (apache/mesos docs/scheduler-http-api.md, RecordIO response format). HTTP chunks do not align
-// with records: one chunk may hold several records, and a record may span many chunks. Chunks
-// are kept in a list and joined only when a whole record is present, so a multi-MB record costs
-// one copy, not one per chunk.
+// with records: one chunk may hold several records, and a record may span many chunks.
 
 export class RecordIOError extends Error {
   readonly code = 'E_RECORDIO';
 }
 
+import { ChunkQueue } from '../bytes/chunk-queue';
+
 const MAX_HEADER_DIGITS = 20; // a uint64 in decimal
 const NEWLINE = 0x0a;
 
 export class RecordIODecoder {
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  readonly #bytes = new ChunkQueue();
   /** Length of the record being read, once its header has been parsed. */
   #expected: number | undefined;
 
@@ -21,15 +20,12 @@ export class RecordIODecoder {
 
   /** Feeds bytes; returns every record completed by them, in order. */
   push(chunk: Buffer): Buffer[] {
-    if (chunk.length > 0) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-    }
+    this.#bytes.push(chunk);
     const records: Buffer[] = [];
     for (;;) {
       if (this.#expected === undefined && !this.#readHeader()) break;
-      if (this.#buffered < this.#expected!) break;
-      records.push(this.#take(this.#expected!));
+      if (this.#bytes.length < this.#expected!) break;
+      records.push(this.#bytes.take(this.#expected!));
       this.#expected = undefined;
     }
     return records;
@@ -37,49 +33,21 @@ export class RecordIODecoder {
 
   /** Bytes received but not yet part of a whole record (a stream ending here was cut short). */
   get pendingBytes(): number {
-    return this.#buffered;
+    return this.#bytes.length;
   }
 
   #readHeader(): boolean {
-    let seen = 0;
-    for (const chunk of this.#chunks) {
-      const at = chunk.indexOf(NEWLINE);
-      if (at >= 0) {
-        const header = this.#take(seen + at + 1).subarray(0, seen + at).toString('latin1').trim();
-        if (!/^\d+$/.test(header)) throw new RecordIOError(`RecordIO: bad record length ${JSON.stringify(header.slice(0, 32))}`);
-        const length = Number(header);
-        if (length > this.maxRecordBytes) throw new RecordIOError(`RecordIO: record of ${length} bytes exceeds the ${this.maxRecordBytes} byte limit`);
-        this.#expected = length;
-        return true;
-      }
-      seen += chunk.length;
-      if (seen > MAX_HEADER_DIGITS + 1) throw new RecordIOError('RecordIO: record length line too long');
+    const at = this.#bytes.indexOf(NEWLINE, MAX_HEADER_DIGITS + 2);
+    if (at < 0) {
+      if (this.#bytes.length > MAX_HEADER_DIGITS + 1) throw new RecordIOError('RecordIO: record length line too long');
+      return false;
     }
-    return false;
-  }
-
-  /** Removes and returns the first `n` buffered bytes. */
-  #take(n: number): Buffer {
-    const first = this.#chunks[0];
-    if (first && first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      this.#buffered -= n;
-      return out;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.#chunks[0];
-      const used = Math.min(chunk.length, n - filled);
-      chunk.copy(out, filled, 0, used);
-      filled += used;
-      if (used === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(used);
-    }
-    this.#buffered -= n;
-    return out;
+    const header = this.#bytes.take(at + 1).subarray(0, at).toString('latin1').trim();
+    if (!/^\d+$/.test(header)) throw new RecordIOError(`RecordIO: bad record length ${JSON.stringify(header.slice(0, 32))}`);
+    const length = Number(header);
+    if (length > this.maxRecordBytes) throw new RecordIOError(`RecordIO: record of ${length} bytes exceeds the ${this.maxRecordBytes} byte limit`);
+    this.#expected = length;
+    return true;
   }
 }
 
