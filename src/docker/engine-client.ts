@@ -11,6 +11,7 @@ import {
   EngineError, type ContainerState, type CreateBody, type EngineApi, type EngineErrorCode, type LogFrame, type LogsOptions,
   type RegistryAuth,
 } from './engine-api';
+import { familiarRepository, parseImageRef, repositoryOf, type ImageRef } from './image-ref';
 import { LogDemuxer, LogStreamError } from './log-demux';
 
 export interface EngineClientOptions {
@@ -21,7 +22,6 @@ export interface EngineClientOptions {
 const DEFAULT_TIMEOUT_MS = 60_000;
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-interface ImageRef { name: string; tag?: string; digest?: string }
 
 export class DockerEngineClient implements EngineApi {
   readonly #target: DockerTarget;
@@ -40,17 +40,19 @@ export class DockerEngineClient implements EngineApi {
     if (res.status === 404) return false;
     if (res.status !== 200) throw this.#statusError(res, `inspecting image ${image}`);
     const found = parseJson(res.body, `inspecting image ${image}`) as { RepoTags?: string[] | null; RepoDigests?: string[] | null };
-    const wanted = parseImageRef(image);
-    if (wanted.digest !== undefined) {
-      return (found.RepoDigests ?? []).some((d) => { const r = parseImageRef(d); return r.name === wanted.name && r.digest === wanted.digest; });
-    }
-    const tag = wanted.tag ?? 'latest';
-    return (found.RepoTags ?? []).some((t) => { const r = parseImageRef(t); return r.name === wanted.name && r.tag === tag; });
+    const wanted = refOf(image);
+    const name = familiarRepository(wanted);
+    const same = (listed: string, pick: (r: ImageRef) => string | undefined, value: string): boolean => {
+      const r = parseImageRef(listed);
+      return r.ok && familiarRepository(r.ref) === name && pick(r.ref) === value;
+    };
+    if (wanted.digest !== undefined) return (found.RepoDigests ?? []).some((d) => same(d, (r) => r.digest, wanted.digest!));
+    return (found.RepoTags ?? []).some((t) => same(t, (r) => r.tag, wanted.tag ?? 'latest'));
   }
 
   async pullImage(image: string, auth?: RegistryAuth): Promise<void> {
-    const ref = splitImageRef(image);
-    const query = new URLSearchParams({ fromImage: ref.name, tag: ref.digest ?? ref.tag ?? 'latest' });
+    const ref = refOf(image);
+    const query = new URLSearchParams({ fromImage: repositoryOf(ref), tag: ref.digest ?? ref.tag ?? 'latest' });
     const secrets = auth ? [auth.password, auth.identitytoken, auth.auth].filter((s): s is string => !!s) : [];
     const fail = (detail: string, status?: number, cause?: unknown): EngineError =>
       new EngineError('E_PULL_FAILED', `pulling image ${image} failed: ${redact(detail, secrets)}`, status, { cause });
@@ -267,33 +269,10 @@ function redact(text: string, secrets: string[]): string {
   return secrets.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
-/** Name, tag and digest as written: `registry:5000/app:1.2@sha256:…`. */
-function splitImageRef(image: string): ImageRef {
-  let rest = image;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) { digest = rest.slice(at + 1); rest = rest.slice(0, at); }
-  let tag: string | undefined;
-  const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) { tag = rest.slice(colon + 1); rest = rest.slice(0, colon); }
-  return { name: rest, tag, digest };
-}
-
-/** As splitImageRef, with the name in Docker's familiar form, the form RepoTags use. */
-function parseImageRef(image: string): ImageRef {
-  const ref = splitImageRef(image);
-  let domain = '';
-  let path = ref.name;
-  const slash = path.indexOf('/');
-  if (slash >= 0) {
-    const first = path.slice(0, slash);
-    if (/[.:]/.test(first) || first === 'localhost' || first.toLowerCase() !== first) { domain = first; path = path.slice(slash + 1); }
-  }
-  if (domain === '' || domain === 'docker.io' || domain === 'index.docker.io') {
-    if (path.startsWith('library/') && !path.slice('library/'.length).includes('/')) path = path.slice('library/'.length);
-    return { ...ref, name: path };
-  }
-  return ref;
+function refOf(image: string): ImageRef {
+  const parsed = parseImageRef(image);
+  if (!parsed.ok) throw new EngineError('E_ENGINE_STATUS', `${image} is not a valid image reference: ${parsed.reason}`);
+  return parsed.ref;
 }
 
 /** An image reference in a URL path: slashes, colons and @ as they are (dockerd routes on them). */

@@ -103,3 +103,20 @@ export function imageTag(image: string): string | undefined {
   if (colon === -1 || colon === lastSegment.length - 1) return undefined;
   return lastSegment.slice(colon + 1);
 }
+
+/** The repository as written, registry included: the pull's `fromImage`. */
+export function repositoryOf(ref: ImageRef): string {
+  return ref.domain === undefined ? ref.path : `${ref.domain}/${ref.path}`;
+}
+
+/**
+ * The repository as Docker lists it in RepoTags and RepoDigests (its "familiar" form): Docker
+ * Hub's domain and the `library/` of official images left out, so `docker.io/library/busybox`
+ * and `busybox` compare equal in the exact-tag check (CONTRACT §4).
+ */
+export function familiarRepository(ref: ImageRef): string {
+  const hub = ref.domain === undefined || ref.domain === 'docker.io' || ref.domain === 'index.docker.io';
+  if (!hub) return repositoryOf(ref);
+  const official = ref.path.startsWith('library/') && !ref.path.slice('library/'.length).includes('/');
+  return official ? ref.path.slice('library/'.length) : ref.path;
+}
