@@ -5,9 +5,11 @@ import { arch, cpus, release } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { BenchSection } from './bench-kit';
 import { executorBench } from './executor-bench';
+import { sidecarPollingBench } from './sidecar-polling';
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   executor: executorBench,
+  sidecar: sidecarPollingBench,
 };
 
 async function main(): Promise<void> {
