@@ -40,7 +40,9 @@ function fail(message: string): never {
 }
 
 function startupLog(logger: Logger, settings: Settings, env: NodeJS.ProcessEnv): void {
-  for (const name of Object.keys(env)) if (isSecretVariable(name)) logger.redact(env[name]);
+  // VAULT_USERNAME is kept out of the log by name (environmentLines), not redacted: a common word
+  // (`executor`, `mesos`) would blank out image names and ids in every line (as vault-client.ts).
+  for (const name of Object.keys(env)) if (isSecretVariable(name) && name !== 'VAULT_USERNAME') logger.redact(env[name]);
   logger.info(`sidecar-executor ${VERSION} starting`);
   logger.info('Executor settings:');
   for (const line of settingsLines(settings)) logger.info(line);

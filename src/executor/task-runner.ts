@@ -15,6 +15,9 @@ import { copyFailureLogs } from './failure-logs';
 import { pullWithRetries } from './image-pull';
 import type { Stoppable, TaskServices } from './task-services';
 
+/** How long the log relay may take, after the container exits, to relay the rest of its output. */
+const RELAY_FLUSH_MS = 1000;
+
 export interface TaskRunnerDeps {
   engine: EngineApi;
   services: TaskServices;
@@ -158,7 +161,16 @@ export class TaskRunner {
     this.#exited = true;
     for (const wake of this.#onExit.splice(0)) wake();
     await this.#health?.stop();
-    await relay?.stop();
+    if (relay) {
+      // Docker ends the follow stream once it has delivered all of the exited container's output.
+      // Stopping the relay at once cut off whatever it had not read yet: all of it for a container
+      // that prints and exits quickly, and the last lines (often why it failed) in any case
+      // (CONTRACT §9). So it gets a bounded moment to reach the stream's end first.
+      const ended = new AbortController();
+      void relay.done.then(() => ended.abort());
+      await this.#deps.clock.sleep(RELAY_FLUSH_MS, ended.signal);
+      await relay.stop();
+    }
     this.#log.info('Container exited', { status: code ?? 'unknown' });
     if (code !== 0) await copyFailureLogs(engine, id, settings.logsSinceMs, this.#deps.output, this.#log);
     if (this.#unhealthy) {

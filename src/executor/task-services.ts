@@ -11,6 +11,11 @@ export interface HealthCallbacks {
 
 export interface Stoppable { stop(): void | Promise<void> }
 
+export interface LogRelay extends Stoppable {
+  /** Resolves once the relay has ended: its log stream ended (the container exited) or stop(). */
+  readonly done: Promise<void>;
+}
+
 export interface TaskServices {
   /** SIDECAR_SEEDS hostnames; undefined after logging when they cannot be had (CONTRACT §7). */
   sidecarSeeds(): Promise<string[] | undefined>;
@@ -22,5 +27,5 @@ export interface TaskServices {
   /** Asks Sidecar to drain the service; true when Sidecar accepted (CONTRACT §6). */
   drain(serviceId: string): Promise<boolean>;
   /** Relays the container's output to syslog (CONTRACT §9); undefined when relaying is off. */
-  startLogRelay(containerId: string, labels: Record<string, string>): Stoppable | undefined;
+  startLogRelay(containerId: string, labels: Record<string, string>): LogRelay | undefined;
 }
