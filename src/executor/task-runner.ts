@@ -107,7 +107,7 @@ export class TaskRunner {
         throw err;
       }
     } catch (err) {
-      return this.#terminal('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: `${step} failed: ${(err as Error).message}` });
+      return this.#terminal('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: launchFailure(step, err as Error) });
     }
     return this.#supervise(this.#containerId, spec);
   }
@@ -248,6 +248,13 @@ export class TaskRunner {
     this.#terminalSent = true;
     return this.#send(state, fields);
   }
+}
+
+/** "<step> failed: <why>", without repeating the step when the error already names it. */
+function launchFailure(step: string, err: Error): string {
+  const detail = err.message;
+  if (!detail.toLowerCase().startsWith(`${step.toLowerCase()} failed`)) return `${step} failed: ${detail}`;
+  return detail.charAt(0).toUpperCase() + detail.slice(1);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {

@@ -43,7 +43,8 @@ test('an image that cannot be pulled: TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILE
   try {
     const failed = await run.update('TASK_FAILED', 60_000);
     assert.equal(failed.reason, 'REASON_CONTAINER_LAUNCH_FAILED');
-    assert.match(failed.message ?? '', /Pulling image 127\.0\.0\.1:1\/missing\/image:1\.0 failed: .*after 5 attempts/);
+    assert.match(failed.message ?? '', /^Pulling image 127\.0\.0\.1:1\/missing\/image:1\.0 failed: .*after 5 attempts/);
+    assert.equal(failed.message!.toLowerCase().split('pulling image').length, 2, `the step is named once: ${failed.message}`);
     assert.equal(containersOf(run.containerName), '');
     assert.equal(await run.executor.waitForExit(), 0);
   } finally { await run.cleanup(); }
