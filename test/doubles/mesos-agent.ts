@@ -74,6 +74,7 @@ interface Verdict { status: number; reason?: string; headers?: Record<string, st
 interface Subscribe { subscribe: ProtoObject }
 
 export class MesosAgentDouble {
+  #writeLock: Promise<unknown> = Promise.resolve();
   readonly frameworkId: string;
   readonly executorId: string;
   readonly agentId: string;
@@ -226,30 +227,48 @@ export class MesosAgentDouble {
    * `splitAt` cuts the framed bytes at those offsets into separate writes (HTTP chunks).
    * Resolves false when no subscription is open: the agent drops events it cannot send.
    */
-  async sendEvent(event: AgentEvent | Record<string, unknown> | string, options: SendOptions = {}): Promise<boolean> {
-    const framed = encodeRecord(typeof event === 'string' ? event : JSON.stringify(event));
-    const cuts = [...new Set(options.splitAt ?? [])].filter((n) => n > 0 && n < framed.length).sort((a, b) => a - b);
-    const pieces: Buffer[] = [];
-    let from = 0;
-    for (const cut of [...cuts, framed.length]) { pieces.push(framed.subarray(from, cut)); from = cut; }
-    for (const [i, piece] of pieces.entries()) {
-      if (i > 0 && options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
-      if (!(await this.sendRawBytes(piece))) return false;
-    }
-    if (typeof event !== 'string') this.#sentEvents.push(event as AgentEvent);
-    return true;
+  sendEvent(event: AgentEvent | Record<string, unknown> | string, options: SendOptions = {}): Promise<boolean> {
+    return this.#exclusive(async () => {
+      const framed = encodeRecord(typeof event === 'string' ? event : JSON.stringify(event));
+      const cuts = [...new Set(options.splitAt ?? [])].filter((n) => n > 0 && n < framed.length).sort((a, b) => a - b);
+      const pieces: Buffer[] = [];
+      let from = 0;
+      for (const cut of [...cuts, framed.length]) { pieces.push(framed.subarray(from, cut)); from = cut; }
+      for (const [i, piece] of pieces.entries()) {
+        if (i > 0 && options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+        if (!(await this.#write(piece))) return false;
+      }
+      if (typeof event !== 'string') this.#sentEvents.push(event as AgentEvent);
+      return true;
+    });
   }
 
   /** Several framed events in a single write (one HTTP chunk). */
-  async sendEventsInOneChunk(events: (AgentEvent | string)[]): Promise<boolean> {
-    const framed = events.map((e) => encodeRecord(typeof e === 'string' ? e : JSON.stringify(e)));
-    if (!(await this.sendRawBytes(Buffer.concat(framed)))) return false;
-    for (const e of events) if (typeof e !== 'string') this.#sentEvents.push(e);
-    return true;
+  sendEventsInOneChunk(events: (AgentEvent | string)[]): Promise<boolean> {
+    return this.#exclusive(async () => {
+      const framed = events.map((e) => encodeRecord(typeof e === 'string' ? e : JSON.stringify(e)));
+      if (!(await this.#write(Buffer.concat(framed)))) return false;
+      for (const e of events) if (typeof e !== 'string') this.#sentEvents.push(e);
+      return true;
+    });
   }
 
   /** Writes bytes as they are on the subscription stream, for decoder edge cases. */
   sendRawBytes(bytes: Buffer | string): Promise<boolean> {
+    return this.#exclusive(() => this.#write(bytes));
+  }
+
+  /**
+   * Runs one sender at a time: the agent writes each event whole, so the pieces of a split event
+   * must never interleave with another event (an ACKNOWLEDGED, say) on the stream.
+   */
+  #exclusive<T>(send: () => Promise<T>): Promise<T> {
+    const run = this.#writeLock.then(send, send);
+    this.#writeLock = run.catch(() => undefined);
+    return run;
+  }
+
+  #write(bytes: Buffer | string): Promise<boolean> {
     const res = this.#subscription;
     if (!res || res.writableEnded || res.destroyed) return Promise.resolve(false);
     return new Promise((resolve) => res.write(bytes, (err) => resolve(!err)));

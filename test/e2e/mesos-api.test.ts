@@ -55,6 +55,33 @@ test('HEARTBEAT, MESSAGE and unknown events are accepted and ignored', async () 
   } finally { await run.cleanup(); }
 });
 
+test('events split across HTTP chunks, or several in one chunk, are decoded', async () => {
+  const run = await startRun('chunking', { task: { cmd: 'sleep 30' } });
+  try {
+    await run.update('TASK_RUNNING');
+    await run.agent.sendEventsInOneChunk([{ type: 'HEARTBEAT' }, { type: 'MESSAGE', message: { data: 'aGk=' } }, { type: 'HEARTBEAT' }]);
+    // A KILL cut into three chunks must still arrive whole.
+    await run.agent.sendEvent({ type: 'KILL', kill: { task_id: { value: run.taskId } } }, { splitAt: [1, 9], pauseMs: 50 });
+    await run.update('TASK_KILLED');
+    assert.equal(await run.executor.waitForExit(), 0);
+  } finally { await run.cleanup(); }
+});
+
+test('an ERROR event: the executor drops the subscription and, checkpointing, subscribes again', async () => {
+  const run = await startRun('error-event', {
+    task: { cmd: 'sleep 3' },
+    env: { MESOS_CHECKPOINT: '1', MESOS_SUBSCRIPTION_BACKOFF_MAX: '200ms', MESOS_RECOVERY_TIMEOUT: '20secs' },
+  });
+  try {
+    await run.update('TASK_RUNNING');
+    await run.agent.error('Unrecoverable error');
+    await run.agent.waitForSubscribe(2, 10_000);
+    assert.match(run.executor.stderr, /The agent reported an error.*Unrecoverable error/);
+    await run.update('TASK_FINISHED');
+    assert.equal(await run.executor.waitForExit(), 0);
+  } finally { await run.cleanup(); }
+});
+
 test('a failing UPDATE POST is retried, not dropped', async () => {
   const run = await startRun('update-retry', { task: { cmd: 'sleep 1' } });
   try {
