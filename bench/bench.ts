@@ -5,11 +5,13 @@ import { arch, cpus, release } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { BenchSection } from './bench-kit';
 import { executorBench } from './executor-bench';
+import { relayThroughputBench } from './relay-throughput';
 import { sidecarPollingBench } from './sidecar-polling';
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   executor: executorBench,
   sidecar: sidecarPollingBench,
+  relay: relayThroughputBench,
 };
 
 async function main(): Promise<void> {
