@@ -72,6 +72,15 @@ function serviceIdOf(run: Run): string {
   return String(inspect(run.containerName).Id).slice(0, 12);
 }
 
+/** Waits for TASK_RUNNING, registers the service ALIVE in Sidecar, waits for `healthy: true`. */
+async function runningAndHealthy(run: Run, sidecar: SidecarDouble): Promise<string> {
+  await run.update('TASK_RUNNING');
+  const id = serviceIdOf(run);
+  sidecar.setService(HOST, id, ALIVE);
+  await waitForHealthy(run, true);
+  return id;
+}
+
 const gets = (sidecar: SidecarDouble): SidecarCall[] => sidecar.callsTo('GET', '/state.json');
 const drains = (sidecar: SidecarDouble): SidecarCall[] => sidecar.callsTo('POST', '/api/services/');
 
@@ -140,10 +149,7 @@ test('UNHEALTHY: failed after exactly MaxFails+1 failed checks; container stoppe
     env: { EXECUTOR_SIDECAR_MAX_FAILS: '2' },
   });
   try {
-    await run.update('TASK_RUNNING');
-    const id = serviceIdOf(run);
-    sidecar.setService(HOST, id, ALIVE);
-    await waitForHealthy(run, true);
+    const id = await runningAndHealthy(run, sidecar);
     // The double computes each answer when the request arrives and records it then, so every GET
     // recorded after this index saw UNHEALTHY.
     const before = gets(sidecar).length;
@@ -171,10 +177,7 @@ test('UNHEALTHY: failed after exactly MaxFails+1 failed checks; container stoppe
 test('TOMBSTONE is a failed check too; SidecarMaxFails=0 fails the task on the first one', async () => {
   const { run, sidecar, cleanup } = await startSidecarRun('sc-tombstone', { cmd: LOOP_CLEAN_ON_TERM, env: { EXECUTOR_SIDECAR_MAX_FAILS: '0' } });
   try {
-    await run.update('TASK_RUNNING');
-    const id = serviceIdOf(run);
-    sidecar.setService(HOST, id, ALIVE);
-    await waitForHealthy(run, true);
+    const id = await runningAndHealthy(run, sidecar);
     const before = gets(sidecar).length;
     sidecar.setService(HOST, id, TOMBSTONE);
     const failed = await run.update('TASK_FAILED', 5000);
@@ -189,10 +192,7 @@ test('TOMBSTONE is a failed check too; SidecarMaxFails=0 fails the task on the f
 test('flapping below MaxFails never kills, and every flip shows up as a healthy update', async () => {
   const { run, sidecar, cleanup } = await startSidecarRun('sc-flap', { env: { EXECUTOR_SIDECAR_MAX_FAILS: '2' } });
   try {
-    await run.update('TASK_RUNNING');
-    const id = serviceIdOf(run);
-    sidecar.setService(HOST, id, ALIVE);
-    await waitForHealthy(run, true);
+    const id = await runningAndHealthy(run, sidecar);
     const checks = async (n: number): Promise<void> => {
       const seen = gets(sidecar).length;
       await until(() => gets(sidecar).length >= seen + n, 3000, `${n} more checks`);
@@ -215,10 +215,7 @@ test('flapping below MaxFails never kills, and every flip shows up as a healthy 
 test('doubt never kills, even with SidecarMaxFails=0: down, slow past the timeout, 500, garbage, host or service missing, UNKNOWN, DRAINING', async () => {
   const { run, sidecar, cleanup } = await startSidecarRun('sc-doubt', { env: { EXECUTOR_SIDECAR_MAX_FAILS: '0' } });
   try {
-    await run.update('TASK_RUNNING');
-    const id = serviceIdOf(run);
-    sidecar.setService(HOST, id, ALIVE);
-    await waitForHealthy(run, true);
+    const id = await runningAndHealthy(run, sidecar);
     const moreGets = async (n: number, what: string): Promise<void> => {
       const seen = gets(sidecar).length;
       await until(() => gets(sidecar).length >= seen + n, 5000, `${n} more state requests (${what})`);
@@ -302,10 +299,7 @@ test('KILL drains first: the drain is recorded before SIGTERM, the container ser
     env: { EXECUTOR_SIDECAR_DRAINING_DURATION: '1500ms', EXECUTOR_KILL_TASK_TIMEOUT: '5' },
   });
   try {
-    await run.update('TASK_RUNNING');
-    const id = serviceIdOf(run);
-    sidecar.setService(HOST, id, ALIVE);
-    await waitForHealthy(run, true);
+    const id = await runningAndHealthy(run, sidecar);
     const killSentAt = Date.now();
     await run.agent.kill(run.taskId);
     await until(() => drains(sidecar).length > 0, 3000, 'the drain call');
@@ -393,10 +387,7 @@ test('SHUTDOWN drains too, and the drain and the stop together fit in the shutdo
     env: { EXECUTOR_SIDECAR_DRAINING_DURATION: '10s', EXECUTOR_KILL_TASK_TIMEOUT: '30', MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: '3secs' },
   });
   try {
-    await run.update('TASK_RUNNING');
-    const id = serviceIdOf(run);
-    sidecar.setService(HOST, id, ALIVE);
-    await waitForHealthy(run, true);
+    const id = await runningAndHealthy(run, sidecar);
     const shutdownAt = Date.now();
     await run.agent.shutdown();
     const killed = await run.update('TASK_KILLED', 5000);
@@ -414,10 +405,7 @@ test('SHUTDOWN drains too, and the drain and the stop together fit in the shutdo
 test('SIGTERM to the executor drains before stopping the container', async () => {
   const { run, sidecar, cleanup } = await startSidecarRun('sc-drain-sigterm', { cmd: LOOP_CLEAN_ON_TERM, env: { EXECUTOR_SIDECAR_DRAINING_DURATION: '1s' } });
   try {
-    await run.update('TASK_RUNNING');
-    const id = serviceIdOf(run);
-    sidecar.setService(HOST, id, ALIVE);
-    await waitForHealthy(run, true);
+    await runningAndHealthy(run, sidecar);
     run.executor.kill('SIGTERM');
     const done = await run.update('TASK_FINISHED', 5000);
     assert.match(done.message ?? '', /SIGTERM to the executor/);
