@@ -43,6 +43,26 @@ export interface LogsOptions { sinceSec?: number; follow?: boolean; stdout?: boo
 /** One demultiplexed piece of container output. */
 export interface LogFrame { stream: 'stdout' | 'stderr'; data: Buffer }
 
+/** Receives one frame's bytes, `bytes[start..end)`, valid only during the call (push mode). */
+export type LogFrameSink = (stream: LogFrame['stream'], bytes: Buffer, start: number, end: number) => void;
+
+/**
+ * A container's output, read either by iterating frames (one promise per frame: fine for a few)
+ * or in push mode with forEach (no allocation per frame: the relay's flood path). Use one way.
+ */
+export interface LogStream extends AsyncIterable<LogFrame> {
+  /**
+   * Hands every frame to `onFrame` synchronously as its bytes arrive. Resolves at the end of
+   * the stream or after destroy(); rejects as iterating would. An exception from onFrame
+   * destroys the stream and rejects with it.
+   */
+  forEach(onFrame: LogFrameSink): Promise<void>;
+  /** Push mode: stops reading (the engine keeps the output) until resume(). */
+  pause(): void;
+  resume(): void;
+  destroy(): void;
+}
+
 export type EngineErrorCode = 'E_ENGINE_UNREACHABLE' | 'E_ENGINE_STATUS' | 'E_PULL_FAILED' | 'E_NO_SUCH_CONTAINER' | 'E_NO_SUCH_IMAGE';
 
 export class EngineError extends Error {
@@ -66,7 +86,7 @@ export interface EngineApi {
   stopContainer(id: string, timeoutSec: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   /** Output as demultiplexed frames; with follow, ends when the container stops. */
-  containerLogs(id: string, options: LogsOptions): Promise<AsyncIterable<LogFrame> & { destroy(): void }>;
+  containerLogs(id: string, options: LogsOptions): Promise<LogStream>;
 }
 
 export type { Readable };

@@ -8,7 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { bodySnippet, HttpError, request, requestStream, type HttpResponse } from '../http/http-request';
 import { describeDockerTarget, type DockerTarget } from './docker-host';
 import {
-  EngineError, type ContainerState, type CreateBody, type EngineApi, type EngineErrorCode, type LogFrame, type LogsOptions,
+  EngineError, type ContainerState, type CreateBody, type EngineApi, type EngineErrorCode, type LogFrame, type LogFrameSink, type LogStream, type LogsOptions,
   type RegistryAuth,
 } from './engine-api';
 import { familiarRepository, parseImageRef, repositoryOf, type ImageRef } from './image-ref';
@@ -142,7 +142,7 @@ export class DockerEngineClient implements EngineApi {
     throw this.#statusError(res, `removing container ${id}`);
   }
 
-  async containerLogs(id: string, options: LogsOptions): Promise<AsyncIterable<LogFrame> & { destroy(): void }> {
+  async containerLogs(id: string, options: LogsOptions): Promise<LogStream> {
     // Engine API 1.41 sends no Content-Type for logs: only the container's Tty tells a raw stream
     // from a multiplexed one (1.42+ says it in the header; the Tty answer holds there too).
     const tty = (await this.#inspect(id)).Config?.Tty === true;
@@ -215,8 +215,11 @@ interface InspectBody {
   Config?: { Tty?: boolean; Labels?: Record<string, string> | null; Env?: string[] | null };
 }
 
-function logFrames(res: IncomingMessage, tty: boolean, what: string): AsyncIterable<LogFrame> & { destroy(): void } {
+function logFrames(res: IncomingMessage, tty: boolean, what: string): LogStream {
   let destroyed = false;
+  const failure = (err: unknown): EngineError => (err instanceof LogStreamError
+    ? new EngineError('E_ENGINE_STATUS', `${what}: ${err.message}`, 200)
+    : new EngineError('E_ENGINE_UNREACHABLE', `${what} broke: ${(err as Error).message}`, undefined, { cause: err }));
   async function* frames(): AsyncGenerator<LogFrame> {
     // A TTY container's output is one raw stream: all of it counts as stdout.
     const demux = tty ? undefined : new LogDemuxer();
@@ -227,18 +230,45 @@ function logFrames(res: IncomingMessage, tty: boolean, what: string): AsyncItera
       }
     } catch (err) {
       if (destroyed) return;
-      if (err instanceof LogStreamError) {
-        yield* err.framesBefore;
-        throw new EngineError('E_ENGINE_STATUS', `${what}: ${err.message}`, 200);
-      }
-      throw new EngineError('E_ENGINE_UNREACHABLE', `${what} broke: ${(err as Error).message}`, undefined, { cause: err });
+      if (err instanceof LogStreamError) yield* err.framesBefore;
+      throw failure(err);
     } finally {
       res.destroy();
     }
   }
-  const iterator = frames();
+  /** Push mode: every chunk parsed synchronously in its 'data' event, no promise per frame. */
+  const forEach = (onFrame: LogFrameSink): Promise<void> => new Promise((resolve, reject) => {
+    const demux = tty ? undefined : new LogDemuxer();
+    let settled = false;
+    const settle = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      res.off('data', onData);
+      res.destroy();
+      if (err === undefined || destroyed) resolve();
+      else reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      if (settled) return;
+      try {
+        if (demux === undefined) onFrame('stdout', chunk, 0, chunk.length);
+        else demux.feed(chunk, onFrame);
+      } catch (err) {
+        // A fault in the stream is the engine's; anything else came from onFrame, as it is.
+        settle(err instanceof LogStreamError ? failure(err) : err);
+      }
+    };
+    res.on('data', onData);
+    res.once('end', () => settle());
+    res.once('error', (err) => settle(failure(err)));
+    res.once('close', () => settle(res.complete ? undefined : failure(new Error('the connection closed before the end'))));
+  });
+  let iterator: AsyncGenerator<LogFrame> | undefined;
   return {
-    [Symbol.asyncIterator]: () => iterator,
+    [Symbol.asyncIterator]: () => (iterator ??= frames()),
+    forEach,
+    pause: () => { res.pause(); },
+    resume: () => { res.resume(); },
     destroy: () => { destroyed = true; res.destroy(); },
   };
 }

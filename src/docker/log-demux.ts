@@ -6,7 +6,7 @@
 // frame inside one chunk costs no copy. CONTRACT §5 (exit output to stdout/stderr) and §9 (the
 // relay sets the level by stream) both need stdout and stderr kept apart.
 import { ChunkQueue } from '../bytes/chunk-queue';
-import type { LogFrame } from './engine-api';
+import type { LogFrame, LogFrameSink } from './engine-api';
 
 /**
  * The stream is not the multiplexed format, or the daemon reported an error inside it.
@@ -45,11 +45,58 @@ export class LogDemuxer {
     return frames;
   }
 
+  /**
+   * Push mode: hands each completed non-empty frame to `onFrame` as a byte range, in order. A
+   * frame inside the chunk is passed as a range of the chunk itself (no copy, no allocation);
+   * only a frame split across chunks goes through the queue. Throws LogStreamError as push()
+   * does, after every frame before the fault was delivered.
+   */
+  feed(chunk: Buffer, onFrame: LogFrameSink): void {
+    const end = chunk.length;
+    let pos = 0;
+    // A header or payload begun in an earlier chunk: completed through the queue.
+    while (this.#bytes.length > 0 || this.#frame !== undefined) {
+      if (this.#frame === undefined) {
+        const n = Math.min(HEADER_BYTES - this.#bytes.length, end - pos);
+        this.#bytes.push(chunk.subarray(pos, pos + n));
+        pos += n;
+        if (this.#bytes.length < HEADER_BYTES) return;
+        const header = this.#bytes.take(HEADER_BYTES);
+        this.#frame = this.#parseHeader(header, 0);
+      }
+      const { stream, length } = this.#frame;
+      const n = Math.min(length - this.#bytes.length, end - pos);
+      this.#bytes.push(chunk.subarray(pos, pos + n));
+      pos += n;
+      if (this.#bytes.length < length) return;
+      this.#frame = undefined;
+      const data = this.#bytes.take(length);
+      this.#deliver(stream, data, 0, length, onFrame);
+    }
+    while (end - pos >= HEADER_BYTES) {
+      const { stream, length } = this.#parseHeader(chunk, pos);
+      const start = pos + HEADER_BYTES;
+      if (end - start < length) break;
+      pos = start + length;
+      this.#deliver(stream, chunk, start, pos, onFrame);
+    }
+    // The start of the next frame; a view keeps this one chunk alive until the frame completes.
+    if (pos < end) this.#bytes.push(chunk.subarray(pos));
+  }
+
+  #deliver(stream: number, bytes: Buffer, start: number, end: number, onFrame: LogFrameSink): void {
+    if (stream === STREAM_SYSTEM_ERROR) {
+      throw new LogStreamError(`the Docker engine reported an error in the log stream: ${bytes.toString('utf8', start, end).trim()}`);
+    }
+    if (end === start) return;
+    onFrame(stream === STREAM_STDERR ? 'stderr' : 'stdout', bytes, start, end);
+  }
+
   #drain(frames: LogFrame[]): void {
     for (;;) {
       if (this.#frame === undefined) {
         if (this.#bytes.length < HEADER_BYTES) break;
-        this.#frame = this.#parseHeader(this.#bytes.take(HEADER_BYTES));
+        this.#frame = this.#parseHeader(this.#bytes.take(HEADER_BYTES), 0);
       }
       const { stream, length } = this.#frame;
       if (this.#bytes.length < length) break;
@@ -70,12 +117,12 @@ export class LogDemuxer {
     return this.#bytes.length + (this.#frame === undefined ? 0 : HEADER_BYTES);
   }
 
-  #parseHeader(header: Buffer): { stream: number; length: number } {
-    const stream = header[0];
+  #parseHeader(header: Buffer, at: number): { stream: number; length: number } {
+    const stream = header[at];
     if (stream !== STREAM_STDIN && stream !== STREAM_STDOUT && stream !== STREAM_STDERR && stream !== STREAM_SYSTEM_ERROR) {
       throw new LogStreamError(`log stream: unrecognized stream type ${stream} in a frame header (not a multiplexed stream?)`);
     }
-    const length = header.readUInt32BE(4);
+    const length = header.readUInt32BE(at + 4);
     if (length > this.maxFrameBytes) {
       throw new LogStreamError(`log stream: frame of ${length} bytes exceeds the ${this.maxFrameBytes} byte limit (not a multiplexed stream?)`);
     }

@@ -47,6 +47,40 @@ export class LineSplitter {
     return lines;
   }
 
+  /**
+   * Push mode, same lines as push(): hands each completed line to `onLine` as a byte range,
+   * valid only during the call. A line inside `chunk[start..end)` is passed as a range of the
+   * chunk itself, so the common case (short lines) allocates nothing.
+   */
+  feed(chunk: Buffer, start: number, end: number, onLine: (bytes: Buffer, start: number, end: number) => void): void {
+    let pos = start;
+    while (pos < end) {
+      const nl = indexOfLf(chunk, pos, end);
+      if (nl === -1) break;
+      if (this.#pendingBytes > 0 || this.#continued) {
+        for (const line of this.#endLineOf(this.#take(chunk.subarray(pos, nl)))) onLine(line, 0, line.length);
+      } else {
+        let lineEnd = nl;
+        if (lineEnd > pos && chunk[lineEnd - 1] === CR) lineEnd--;
+        if (lineEnd - pos <= this.maxLineBytes) onLine(chunk, pos, lineEnd);
+        else for (const line of this.#endLineOf(chunk.subarray(pos, nl))) onLine(line, 0, line.length);
+      }
+      pos = nl + 1;
+    }
+    if (pos < end) {
+      const lines: Buffer[] = [];
+      this.#append(Buffer.from(chunk.subarray(pos, end)));
+      this.#cutLongLine(lines);
+      for (const line of lines) onLine(line, 0, line.length);
+    }
+  }
+
+  #endLineOf(raw: Buffer): Buffer[] {
+    const lines: Buffer[] = [];
+    this.#endLine(raw, lines);
+    return lines;
+  }
+
   /** Ends the stream: returns the last line when it had no '\n' (an empty array otherwise). */
   flush(): Buffer[] {
     const lines: Buffer[] = [];
@@ -97,6 +131,18 @@ export class LineSplitter {
     }
     this.#append(Buffer.from(rest));
   }
+}
+
+/** The first '\n' in bytes[from..end), or -1; never reads past `end`. */
+function indexOfLf(bytes: Buffer, from: number, end: number): number {
+  // Short ranges (a frame per line is the common case) by hand; a long one natively, on a view
+  // so the search cannot run on into the rest of a large chunk.
+  if (end - from <= 128) {
+    for (let i = from; i < end; i++) if (bytes[i] === LF) return i;
+    return -1;
+  }
+  const at = bytes.subarray(from, end).indexOf(LF);
+  return at === -1 ? -1 : from + at;
 }
 
 /**

@@ -45,6 +45,14 @@ export class RelayRecordBuilder {
   /** The record's `"key":value` members in key order: constants pre-encoded, the rest by name. */
   readonly #members: readonly ({ text: string } | { field: Dynamic })[];
   readonly #utcOffsetMinutes: number | undefined;
+  /** The record's bytes around its dynamic values, for encodeInto: consts[i], dyns[i], ..., consts[n]. */
+  readonly #consts: Buffer[] = [];
+  readonly #dyns: Dynamic[] = [];
+  readonly #constBytes: number;
+  /** Timestamp per whole second: the only part of it that changes. */
+  #tsSecond = NaN;
+  #tsText = '';
+  #tsBytes = Buffer.alloc(0);
 
   constructor(options: RelayRecordOptions) {
     this.maxDatagramBytes = options.maxDatagramBytes ?? MAX_DATAGRAM_BYTES;
@@ -60,12 +68,71 @@ export class RelayRecordBuilder {
       const value = fixed.get(key);
       return value === undefined ? { field: key as Dynamic } : { text: `${goJsonString(key)}:${goJsonString(value)}` };
     });
+    let text = '{';
+    let first = true;
+    for (const member of this.#members) {
+      if (!first) text += ',';
+      first = false;
+      if ('text' in member) { text += member.text; continue; }
+      text += `"${member.field}":`;
+      this.#consts.push(Buffer.from(text));
+      this.#dyns.push(member.field);
+      text = '';
+    }
+    this.#consts.push(Buffer.from(`${text}}\n`));
+    this.#constBytes = this.#consts.reduce((n, b) => n + b.length, 0);
+  }
+
+  /**
+   * The record for the line `line[start..end)` (UTF-8) written straight into `out` at `at`, the
+   * same bytes as build() gives; returns the offset after it. Returns -1, writing nothing
+   * useful, when this fast path does not apply: a byte other than printable ASCII without JSON
+   * escapes, or a record over maxDatagramBytes (build() then escapes or splits). `out` must
+   * have maxDatagramBytes of room from `at`.
+   */
+  encodeInto(line: Buffer, start: number, end: number, stream: StreamName, timeMs: number, out: Buffer, at: number): number {
+    const size = this.#constBytes + (end - start) + 2 + (stream === 'stderr' ? 7 : 6) + this.#timestamp(timeMs).length;
+    if (size > this.maxDatagramBytes) return -1;
+    let level: 'info' | 'error' = 'info';
+    let pos = at;
+    for (let i = 0; i < this.#dyns.length; i++) {
+      pos += (this.#consts[i] as Buffer).copy(out, pos);
+      const field = this.#dyns[i];
+      if (field === 'Timestamp') {
+        pos += this.#tsBytes.copy(out, pos);
+      } else if (field === 'Level') {
+        level = stream === 'stderr' && hasError(line, start, end) ? 'error' : 'info';
+        pos += out.write(level === 'error' ? '"error"' : '"info"', pos, 'latin1');
+      } else {
+        out[pos++] = 0x22;
+        for (let j = start; j < end; j++) {
+          const c = line[j] as number;
+          // Anything Go's encoder escapes, and every non-ASCII byte: build() handles those.
+          if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) return -1;
+          out[pos++] = c;
+        }
+        out[pos++] = 0x22;
+      }
+    }
+    pos += (this.#consts[this.#dyns.length] as Buffer).copy(out, pos);
+    return pos;
+  }
+
+  /** `"<RFC 3339>"`, recomputed once a second. */
+  #timestamp(timeMs: number): string {
+    const second = Math.floor(timeMs / 1000);
+    if (second !== this.#tsSecond) {
+      this.#tsSecond = second;
+      this.#tsText = `"${formatRfc3339(timeMs, this.#utcOffsetMinutes)}"`;
+      this.#tsBytes = Buffer.from(this.#tsText, 'latin1');
+    }
+    return this.#tsText;
   }
 
   /** The records (each JSON + '\n') for one line; one unless the line is too long for a datagram. */
   build(line: string, stream: StreamName, timeMs: number): string[] {
     const values: Record<Dynamic, string> = {
-      Timestamp: `"${formatRfc3339(timeMs, this.#utcOffsetMinutes)}"`,
+      Timestamp: this.#timestamp(timeMs),
       Level: `"${levelFor(line, stream)}"`,
       Payload: '',
     };
@@ -91,6 +158,15 @@ export class RelayRecordBuilder {
     }
     return `${out}}\n`;
   }
+}
+
+/** True when line[start..end) contains "error" in any ASCII case (levelFor on bytes). */
+function hasError(line: Buffer, start: number, end: number): boolean {
+  for (let i = start; i + 5 <= end; i++) {
+    if (((line[i] as number) | 0x20) === 0x65 && ((line[i + 1] as number) | 0x20) === 0x72 && ((line[i + 2] as number) | 0x20) === 0x72
+      && ((line[i + 3] as number) | 0x20) === 0x6f && ((line[i + 4] as number) | 0x20) === 0x72) return true;
+  }
+  return false;
 }
 
 /** `error` for a stderr line containing "error" in any case, else `info` (as the Go original). */

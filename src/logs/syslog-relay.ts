@@ -16,7 +16,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Clock } from '../clock';
-import type { EngineApi, LogFrame } from '../docker/engine-api';
+import type { EngineApi, LogStream } from '../docker/engine-api';
 import type { Logger } from '../log/logger';
 import { LineSplitter } from './line-splitter';
 import { RelayRecordBuilder, type StreamName } from './relay-record';
@@ -40,12 +40,25 @@ export interface SyslogRelayOptions {
   clock: Clock;
   /** Where ContainerLogsStdout copies go; process.stdout by default. */
   stdout?: { write(s: string): void };
-  /** Cap on bytes given to node:dgram and not yet sent; 256 KiB by default (10 MB budget). */
+  /** Cap on bytes queued in node:dgram, not yet given to the kernel; 256 KiB by default (10 MB budget). */
   maxQueuedBytes?: number;
   dropWarningIntervalMs?: number;
   /** How long the end waits for sends still in flight; 1 s by default. */
   drainTimeoutMs?: number;
   maxDatagramBytes?: number;
+  /** Makes the UDP socket; node:dgram by default (tests pass one whose sends queue). */
+  createSocket?: (type: 'udp4' | 'udp6') => RelaySocket;
+}
+
+/** What the relay uses of a node:dgram socket. */
+export interface RelaySocket {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  unref(): unknown;
+  connect(port: number, address: string, callback: (err?: Error) => void): void;
+  send(msg: Buffer, callback: (err: Error | null) => void): void;
+  /** Bytes queued, not yet given to the kernel. */
+  getSendQueueSize(): number;
+  close(): void;
 }
 
 export interface RelayStats {
@@ -59,7 +72,7 @@ export interface RelayStats {
   sendErrors: number;
   /** Errors the socket reported later, not tied to one datagram: ECONNREFUSED from ICMP. */
   socketErrors: number;
-  /** Bytes handed to node:dgram and not yet sent: the gauge the cap applies to. */
+  /** Bytes queued in node:dgram and not yet given to the kernel: the gauge the cap applies to. */
   queuedBytes: number;
   peakQueuedBytes: number;
 }
@@ -67,6 +80,10 @@ export interface RelayStats {
 export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024;
 const DEFAULT_DROP_WARNING_INTERVAL_MS = 10_000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 1_000;
+/** Sends awaiting node's completion callback before the log stream is paused (see #applyBackpressure). */
+const MAX_SENDS_IN_FLIGHT = 4096;
+/** Records are built into slabs of this size (a few hundred short records each). */
+const SLAB_BYTES = 64 * 1024;
 
 export class SyslogRelay {
   /** Resolves once the relay has ended (stream end, startup cut-off, stop()); never rejects. */
@@ -79,13 +96,22 @@ export class SyslogRelay {
   readonly #stats: RelayStats = { lines: 0, sent: 0, dropped: 0, sendErrors: 0, socketErrors: 0, queuedBytes: 0, peakQueuedBytes: 0 };
   #resolveDone!: () => void;
   #started = false;
-  #socket: dgram.Socket | undefined;
+  #socket: RelaySocket | undefined;
   #inFlight = 0;
   #onIdle: (() => void) | undefined;
   #lastWarnAt: number | undefined;
   #reported = { dropped: 0, sendErrors: 0, socketErrors: 0 };
   #lastError = '';
   #endReason = 'log stream ended';
+  readonly #splitters: Record<StreamName, LineSplitter> = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+  /** The stream of the frame being split (read by #onLine, so no closure per frame). */
+  #frameStream: StreamName = 'stdout';
+  /** The log stream while it is read, for pause()/resume(). */
+  #logs: LogStream | undefined;
+  #paused = false;
+  /** Records are written here back to back; each datagram is a view of it. */
+  #slab = Buffer.alloc(0);
+  #slabAt = 0;
 
   constructor(options: SyslogRelayOptions) {
     this.#o = options;
@@ -147,11 +173,16 @@ export class SyslogRelay {
     }
   }
 
-  /** Reads frames until the stream ends or the relay is stopped; then flushes partial lines. */
+  /**
+   * Reads the log stream in push mode until it ends or the relay is stopped; then flushes
+   * partial lines. Each chunk of the HTTP response is split into frames, lines and records in
+   * one synchronous pass (no promise nor closure per frame or line); backpressure pauses the
+   * stream instead (see #send).
+   */
   async #pump(): Promise<void> {
     const { engine, containerId, logger } = this.#o;
     const signal = this.#abort.signal;
-    let logs: Awaited<ReturnType<typeof engine.containerLogs>>;
+    let logs: LogStream;
     try {
       // No `since`: everything from the container's start, as the Go original (since 0).
       const opening = Promise.resolve(engine.containerLogs(containerId, { follow: true, stdout: true, stderr: true }));
@@ -166,60 +197,122 @@ export class SyslogRelay {
       logger.warn('Syslog relay could not follow the container logs', { error: errorText(err) });
       return;
     }
-    const splitters: Record<StreamName, LineSplitter> = { stdout: new LineSplitter(), stderr: new LineSplitter() };
-    const frames = logs[Symbol.asyncIterator]();
+    this.#logs = logs;
     try {
-      for (;;) {
-        const next = await untilAborted(frames.next(), signal);
-        if (next === 'aborted' || next.done) break;
-        const frame: LogFrame = next.value;
-        for (const line of splitters[frame.stream].push(frame.data)) this.#relayLine(line.toString('utf8'), frame.stream);
-      }
+      // One promise for the whole stream; stop() must not wait for a reader destroy() does not wake.
+      await untilAborted(logs.forEach(this.#onFrame), signal);
     } catch (err) {
       if (!signal.aborted) logger.warn('Syslog relay lost the container log stream', { error: errorText(err) });
     } finally {
+      this.#logs = undefined;
       logs.destroy();
-      void frames.return?.().catch(() => undefined);
     }
     for (const stream of ['stdout', 'stderr'] as const) {
-      for (const line of splitters[stream].flush()) this.#relayLine(line.toString('utf8'), stream);
+      for (const line of this.#splitters[stream].flush()) this.#relayBytes(line, 0, line.length, stream);
     }
   }
 
+  readonly #onFrame = (stream: StreamName, bytes: Buffer, start: number, end: number): void => {
+    if (this.#abort.signal.aborted) return;
+    this.#frameStream = stream;
+    this.#splitters[stream].feed(bytes, start, end, this.#onLine);
+  };
+
+  readonly #onLine = (bytes: Buffer, start: number, end: number): void => {
+    this.#relayBytes(bytes, start, end, this.#frameStream);
+  };
+
+  /** The relay's own records (the start announcement). */
   #relayLine(text: string, stream: StreamName): void {
     this.#stats.lines++;
-    for (const record of this.#builder.build(text, stream, this.#o.clock.now())) {
-      if (this.#o.settings.containerLogsStdout) (this.#o.stdout ?? process.stdout).write(record);
-      this.#send(record);
-    }
+    for (const record of this.#builder.build(text, stream, this.#o.clock.now())) this.#emit(Buffer.from(record), record);
   }
 
-  #send(record: string): void {
+  /** One container line, `bytes[start..end)`: its record(s) built straight into the slab when it can. */
+  #relayBytes(bytes: Buffer, start: number, end: number, stream: StreamName): void {
+    this.#stats.lines++;
+    const now = this.#o.clock.now();
+    const max = this.#builder.maxDatagramBytes;
+    if (this.#slab.length - this.#slabAt < max) {
+      // Never reused: a datagram node:dgram has queued still points into the old slab.
+      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, max));
+      this.#slabAt = 0;
+    }
+    const at = this.#slabAt;
+    const recordEnd = this.#builder.encodeInto(bytes, start, end, stream, now, this.#slab, at);
+    if (recordEnd >= 0) {
+      this.#slabAt = recordEnd;
+      this.#emit(this.#slab.subarray(at, recordEnd), undefined);
+      return;
+    }
+    // Escapes, non-ASCII or a line too long for one datagram: the general (string) path.
+    for (const record of this.#builder.build(bytes.toString('utf8', start, end), stream, now)) this.#emit(Buffer.from(record), record);
+  }
+
+  #emit(record: Buffer, text: string | undefined): void {
+    if (this.#o.settings.containerLogsStdout) (this.#o.stdout ?? process.stdout).write(text ?? record.toString('latin1'));
+    this.#send(record);
+  }
+
+  /**
+   * Hands one datagram to node:dgram. On loopback, and wherever the kernel keeps up, the send
+   * completes synchronously and nothing queues. When it does queue (libuv's send queue, the
+   * bytes not yet given to the kernel): above half the cap the log stream is paused (the
+   * engine keeps the output; the container is never blocked) and resumed below a quarter;
+   * a datagram that would take the queue over the cap (the rest of a chunk already read) is
+   * dropped and counted.
+   */
+  #send(record: Buffer): void {
     const stats = this.#stats;
     const socket = this.#socket;
-    // Measured before any copy, so a dropped record costs no allocation (a flood is mostly drops).
-    const size = Buffer.byteLength(record);
-    if (!socket || stats.queuedBytes + size > this.#maxQueuedBytes) {
+    if (!socket || stats.queuedBytes + record.length > this.#maxQueuedBytes || this.#inFlight >= 2 * MAX_SENDS_IN_FLIGHT) {
       stats.dropped++;
       this.#maybeWarnLosses();
       return;
     }
-    stats.queuedBytes += size;
-    stats.peakQueuedBytes = Math.max(stats.peakQueuedBytes, stats.queuedBytes);
     this.#inFlight++;
-    const done = (err: Error | null): void => {
-      stats.queuedBytes -= size;
-      this.#inFlight--;
-      if (err) this.#failed('sendErrors', err);
-      else stats.sent++;
-      if (this.#inFlight === 0) this.#onIdle?.();
-    };
     try {
-      socket.send(record, (err) => done(err));
+      socket.send(record, this.#afterSend);
     } catch (err) {
-      done(err instanceof Error ? err : new Error(String(err)));
+      this.#afterSend(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    const queued = socket.getSendQueueSize();
+    if (queued > 0) {
+      stats.queuedBytes = queued;
+      if (queued > stats.peakQueuedBytes) stats.peakQueuedBytes = queued;
+    }
+    this.#applyBackpressure();
+  }
+
+  /**
+   * Pauses the log stream while too much waits on node:dgram: queued bytes over half the cap, or
+   * more sends awaiting their completion than MAX_SENDS_IN_FLIGHT (each pins a request and its
+   * datagram until node runs its callback); resumes once both are down to a quarter.
+   */
+  #applyBackpressure(): void {
+    const stats = this.#stats;
+    if (!this.#paused) {
+      if (this.#logs && (stats.queuedBytes > this.#maxQueuedBytes / 2 || this.#inFlight > MAX_SENDS_IN_FLIGHT)) {
+        this.#paused = true;
+        this.#logs.pause();
+      }
+    } else if (stats.queuedBytes <= this.#maxQueuedBytes / 4 && this.#inFlight <= MAX_SENDS_IN_FLIGHT / 4) {
+      this.#paused = false;
+      this.#logs?.resume();
     }
   }
+
+  /** The one completion callback for every datagram (no closure per send). */
+  readonly #afterSend = (err: Error | null): void => {
+    const stats = this.#stats;
+    this.#inFlight--;
+    if (err) this.#failed('sendErrors', err);
+    else stats.sent++;
+    if (stats.queuedBytes > 0) stats.queuedBytes = this.#socket?.getSendQueueSize() ?? 0;
+    if (this.#paused) this.#applyBackpressure();
+    if (this.#inFlight === 0) this.#onIdle?.();
+  };
 
   #failed(kind: 'sendErrors' | 'socketErrors', err: unknown): void {
     this.#stats[kind]++;
@@ -256,7 +349,8 @@ export class SyslogRelay {
       const resolved = isIP(host) ? { address: host } : await untilAborted(lookup(host), this.#abort.signal);
       if (resolved === 'aborted') return;
       const { address } = resolved;
-      const socket = dgram.createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
+      const type = isIP(address) === 6 ? 'udp6' : 'udp4';
+      const socket: RelaySocket = this.#o.createSocket?.(type) ?? dgram.createSocket(type);
       // Without a listener an 'error' event would crash the executor (CONTRACT §9 is best effort).
       socket.on('error', (err) => this.#failed('socketErrors', err));
       socket.unref();
@@ -283,6 +377,8 @@ export class SyslogRelay {
     const socket = this.#socket;
     this.#socket = undefined;
     try { socket?.close(); } catch { /* already closed */ }
+    // Whatever was still queued is gone with the socket.
+    this.#stats.queuedBytes = 0;
   }
 }
 

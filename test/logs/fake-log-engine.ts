@@ -1,7 +1,7 @@
 // An in-process stand-in for EngineApi.containerLogs with named knobs (STYLE: hand-written fakes),
 // and a real UDP listener on 127.0.0.1 port 0 to receive what the relay sends.
 import dgram from 'node:dgram';
-import type { LogFrame, LogsOptions } from '../../src/docker/engine-api';
+import type { LogFrame, LogFrameSink, LogsOptions, LogStream } from '../../src/docker/engine-api';
 
 interface Waiter { resolve: (result: IteratorResult<LogFrame>) => void; reject: (err: Error) => void }
 
@@ -17,6 +17,8 @@ export class FakeLogEngine {
   source: AsyncIterable<LogFrame> | undefined;
 
   readonly calls: { id: string; options: LogsOptions }[] = [];
+  /** How many times the reader paused the stream (backpressure). */
+  pauses = 0;
   destroyed = false;
   #queue: LogFrame[] = [];
   #ended = false;
@@ -44,7 +46,7 @@ export class FakeLogEngine {
   /** Lets a hanging containerLogs answer. */
   release(): void { this.#release?.(); }
 
-  async containerLogs(id: string, options: LogsOptions): Promise<AsyncIterable<LogFrame> & { destroy(): void }> {
+  async containerLogs(id: string, options: LogsOptions): Promise<LogStream> {
     this.calls.push({ id, options });
     if (this.containerLogsHangs) await new Promise<void>((resolve) => { this.#release = resolve; });
     if (this.containerLogsShouldFail) throw this.containerLogsShouldFail;
@@ -53,7 +55,7 @@ export class FakeLogEngine {
       this.destroyed = true;
       if (!this.destroyDoesNotWake) this.end();
     };
-    if (source) return { [Symbol.asyncIterator]: () => source[Symbol.asyncIterator](), destroy };
+    if (source) return this.#stream(source, destroy);
     const next = (): Promise<IteratorResult<LogFrame>> => {
       const frame = this.#queue.shift();
       if (frame) return Promise.resolve({ value: frame, done: false });
@@ -61,7 +63,25 @@ export class FakeLogEngine {
       if (this.#ended) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve, reject) => { this.#waiter = { resolve, reject }; });
     };
-    return { [Symbol.asyncIterator]: () => ({ next }), destroy };
+    return this.#stream({ [Symbol.asyncIterator]: () => ({ next }) }, destroy);
+  }
+
+  /** A LogStream over frames pulled one by one; in push mode a paused stream pulls nothing. */
+  #stream(frames: AsyncIterable<LogFrame>, destroy: () => void): LogStream {
+    let paused = false;
+    let wake: (() => void) | undefined;
+    return {
+      [Symbol.asyncIterator]: () => frames[Symbol.asyncIterator](),
+      forEach: async (onFrame: LogFrameSink): Promise<void> => {
+        for await (const frame of frames) {
+          onFrame(frame.stream, frame.data, 0, frame.data.length);
+          while (paused) await new Promise<void>((resolve) => { wake = resolve; });
+        }
+      },
+      pause: () => { if (!paused) this.pauses++; paused = true; },
+      resume: () => { paused = false; wake?.(); wake = undefined; },
+      destroy,
+    };
   }
 
   #wake(fn: (w: Waiter) => void): void {
@@ -74,21 +94,24 @@ export class FakeLogEngine {
 /** A UDP listener on the loopback address, port 0, that keeps every datagram it receives. */
 export class UdpListener {
   readonly messages: Buffer[] = [];
+  /** Datagrams received, kept or not. */
+  count = 0;
   #socket: dgram.Socket;
   #onMessage: (() => void) | undefined;
 
-  private constructor(socket: dgram.Socket) {
+  /** With keep false only `count` grows: a flood test must not measure its own listener's memory. */
+  private constructor(socket: dgram.Socket, keep: boolean) {
     this.#socket = socket;
-    socket.on('message', (msg) => { this.messages.push(msg); this.#onMessage?.(); });
+    socket.on('message', (msg) => { this.count++; if (keep) this.messages.push(msg); this.#onMessage?.(); });
   }
 
-  static async open(type: 'udp4' | 'udp6' = 'udp4', address = type === 'udp4' ? '127.0.0.1' : '::1'): Promise<UdpListener> {
+  static async open(type: 'udp4' | 'udp6' = 'udp4', address = type === 'udp4' ? '127.0.0.1' : '::1', keep = true): Promise<UdpListener> {
     const socket = dgram.createSocket(type);
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(0, address, () => { socket.off('error', reject); resolve(); });
     });
-    return new UdpListener(socket);
+    return new UdpListener(socket, keep);
   }
 
   get port(): number { return this.#socket.address().port; }
@@ -117,5 +140,48 @@ export class UdpListener {
 
   close(): Promise<void> {
     return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
+}
+
+/**
+ * A real UDP socket whose sends queue, as node:dgram's do when the kernel refuses more (a slow
+ * network): `perTurn` datagrams go out per event-loop turn, the rest wait and count in
+ * getSendQueueSize(). On loopback the kernel takes every datagram at once, so nothing queues.
+ */
+export class SlowSocket {
+  readonly #socket = dgram.createSocket('udp4');
+  readonly #queue: { msg: Buffer; callback: (err: Error | null) => void }[] = [];
+  #queued = 0;
+  #timer: NodeJS.Immediate | undefined;
+  peakQueued = 0;
+
+  constructor(readonly perTurn: number) {}
+
+  on(event: 'error', listener: (err: Error) => void): this { this.#socket.on(event, listener); return this; }
+  unref(): this { this.#socket.unref(); return this; }
+  connect(port: number, address: string, callback: (err?: Error) => void): void { this.#socket.connect(port, address, callback); }
+  getSendQueueSize(): number { return this.#queued; }
+
+  send(msg: Buffer, callback: (err: Error | null) => void): void {
+    this.#queue.push({ msg, callback });
+    this.#queued += msg.length;
+    this.peakQueued = Math.max(this.peakQueued, this.#queued);
+    this.#timer ??= setImmediate(() => this.#turn());
+  }
+
+  #turn(): void {
+    this.#timer = undefined;
+    for (const { msg, callback } of this.#queue.splice(0, this.perTurn)) {
+      this.#queued -= msg.length;
+      this.#socket.send(msg, (err) => callback(err ?? null));
+    }
+    if (this.#queue.length > 0) this.#timer = setImmediate(() => this.#turn());
+  }
+
+  close(): void {
+    if (this.#timer) clearImmediate(this.#timer);
+    for (const { callback } of this.#queue.splice(0)) callback(new Error('socket closed'));
+    this.#queued = 0;
+    this.#socket.close();
   }
 }

@@ -5,7 +5,7 @@ import { systemClock } from '../../src/clock';
 import type { LogFrame } from '../../src/docker/engine-api';
 import { memoryLogger } from '../../src/log/logger';
 import { SyslogRelay, type SyslogRelayOptions, type SyslogRelaySettings } from '../../src/logs/syslog-relay';
-import { FakeLogEngine, UdpListener } from './fake-log-engine';
+import { FakeLogEngine, SlowSocket, UdpListener } from './fake-log-engine';
 import { retainedHeap } from './heap';
 
 const CONTAINER = '0123456789abcdef0123456789abcdef';
@@ -257,8 +257,10 @@ test('SyslogAddr may be a hostname or a bracketed IPv6 address', async (t) => {
 });
 
 test('a flood is dropped and counted, not buffered: queued bytes stay under the cap', async (t) => {
-  const listener = await UdpListener.open();
+  const listener = await UdpListener.open('udp4', '127.0.0.1', false);
   const engine = new FakeLogEngine();
+  // Loopback never queues a send (the kernel takes each at once); a slow network does.
+  const slow = new SlowSocket(32);
   const maxQueuedBytes = 64 * 1024;
   const totalBytes = 48 * 1024 * 1024;
   const line = 'flood '.repeat(16) + '\n'; // 97 bytes
@@ -276,7 +278,7 @@ test('a flood is dropped and counted, not buffered: queued bytes stay under the 
       }
     }
   })();
-  const { relay, logger } = relayFor(engine, listener.port, { maxQueuedBytes, dropWarningIntervalMs: 200 });
+  const { relay, logger } = relayFor(engine, listener.port, { maxQueuedBytes, dropWarningIntervalMs: 200, createSocket: () => slow });
   const rssBefore = process.memoryUsage().rss;
   const started = Date.now();
   relay.start();
@@ -287,6 +289,8 @@ test('a flood is dropped and counted, not buffered: queued bytes stay under the 
   assert.equal(stats.lines, frames * linesPerFrame + 1);
   assert.equal(stats.sent + stats.dropped + stats.sendErrors, stats.lines);
   assert.ok(stats.dropped > 0, 'the flood was dropped, not queued');
+  assert.ok(engine.pauses > 0, 'the log stream was paused while the send queue was full');
+  assert.ok(slow.peakQueued <= maxQueuedBytes, `the socket held at most ${slow.peakQueued} B`);
   assert.ok(stats.peakQueuedBytes <= maxQueuedBytes, `peak queued ${stats.peakQueuedBytes}`);
   assert.equal(stats.queuedBytes, 0);
   const warnings = logger.lines.filter((l) => l.includes('losing log lines'));
@@ -294,7 +298,7 @@ test('a flood is dropped and counted, not buffered: queued bytes stay under the 
   const mb = (bytes: number): number => bytes / 1048576;
   const retainedGrowth = mb(Math.max(...heap) - (heap[0] as number));
   t.diagnostic(`flood: ${mb(totalBytes)} MB in ${elapsed} ms, ${stats.lines} lines, sent ${stats.sent}, dropped ${stats.dropped}, `
-    + `received ${listener.messages.length}, peak queued ${stats.peakQueuedBytes} B, retained heap growth ${retainedGrowth.toFixed(2)} MB, `
+    + `received ${listener.count}, peak queued ${stats.peakQueuedBytes} B, retained heap growth ${retainedGrowth.toFixed(2)} MB, `
     + `rss ${mb(rssBefore).toFixed(1)} -> peak ${mb(peakRss).toFixed(1)} MB (young-generation garbage)`);
   // Buffering the flood would retain tens of MB; bounded, what stays live is the queue cap and change.
   assert.ok(retainedGrowth < 4, `retained heap grew ${retainedGrowth.toFixed(2)} MB`);
