@@ -32,12 +32,11 @@ export class LogDemuxer {
   /** A bound on one frame, so a stream that is not multiplexed cannot make us allocate gigabytes. */
   constructor(readonly maxFrameBytes = 64 * 1024 * 1024) {}
 
-  /** Feeds bytes; returns every non-empty frame completed by them, in order. */
+  /** Feeds bytes; returns every non-empty frame completed by them, in order (feed(), collected). */
   push(chunk: Buffer): LogFrame[] {
-    this.#bytes.push(chunk);
     const frames: LogFrame[] = [];
     try {
-      this.#drain(frames);
+      this.feed(chunk, (stream, bytes, start, end) => frames.push({ stream, data: bytes.subarray(start, end) }));
     } catch (err) {
       if (err instanceof LogStreamError) err.framesBefore = frames;
       throw err;
@@ -54,24 +53,28 @@ export class LogDemuxer {
   feed(chunk: Buffer, onFrame: LogFrameSink): void {
     const end = chunk.length;
     let pos = 0;
-    // A header or payload begun in an earlier chunk: completed through the queue.
+    // A header or payload begun in an earlier chunk: completed through the queue. The queue may
+    // already hold more than a header (the tail of the last chunk), so only what is missing is
+    // taken from this chunk.
     while (this.#bytes.length > 0 || this.#frame !== undefined) {
       if (this.#frame === undefined) {
-        const n = Math.min(HEADER_BYTES - this.#bytes.length, end - pos);
-        this.#bytes.push(chunk.subarray(pos, pos + n));
-        pos += n;
-        if (this.#bytes.length < HEADER_BYTES) return;
-        const header = this.#bytes.take(HEADER_BYTES);
-        this.#frame = this.#parseHeader(header, 0);
+        if (this.#bytes.length < HEADER_BYTES) {
+          const n = Math.min(HEADER_BYTES - this.#bytes.length, end - pos);
+          this.#bytes.push(chunk.subarray(pos, pos + n));
+          pos += n;
+          if (this.#bytes.length < HEADER_BYTES) return;
+        }
+        this.#frame = this.#parseHeader(this.#bytes.take(HEADER_BYTES), 0);
       }
       const { stream, length } = this.#frame;
-      const n = Math.min(length - this.#bytes.length, end - pos);
-      this.#bytes.push(chunk.subarray(pos, pos + n));
-      pos += n;
-      if (this.#bytes.length < length) return;
+      if (this.#bytes.length < length) {
+        const n = Math.min(length - this.#bytes.length, end - pos);
+        this.#bytes.push(chunk.subarray(pos, pos + n));
+        pos += n;
+        if (this.#bytes.length < length) return;
+      }
       this.#frame = undefined;
-      const data = this.#bytes.take(length);
-      this.#deliver(stream, data, 0, length, onFrame);
+      this.#deliver(stream, this.#bytes.take(length), 0, length, onFrame);
     }
     while (end - pos >= HEADER_BYTES) {
       const { stream, length } = this.#parseHeader(chunk, pos);
@@ -88,28 +91,10 @@ export class LogDemuxer {
     if (stream === STREAM_SYSTEM_ERROR) {
       throw new LogStreamError(`the Docker engine reported an error in the log stream: ${bytes.toString('utf8', start, end).trim()}`);
     }
+    // Empty frames carry nothing a reader could use.
     if (end === start) return;
+    // Docker's stdcopy writes stdin frames to stdout; so do we.
     onFrame(stream === STREAM_STDERR ? 'stderr' : 'stdout', bytes, start, end);
-  }
-
-  #drain(frames: LogFrame[]): void {
-    for (;;) {
-      if (this.#frame === undefined) {
-        if (this.#bytes.length < HEADER_BYTES) break;
-        this.#frame = this.#parseHeader(this.#bytes.take(HEADER_BYTES), 0);
-      }
-      const { stream, length } = this.#frame;
-      if (this.#bytes.length < length) break;
-      this.#frame = undefined;
-      const data = this.#bytes.take(length);
-      if (stream === STREAM_SYSTEM_ERROR) {
-        throw new LogStreamError(`the Docker engine reported an error in the log stream: ${data.toString('utf8').trim()}`);
-      }
-      // Empty frames carry nothing a reader could use.
-      if (length === 0) continue;
-      // Docker's stdcopy writes stdin frames to stdout; so do we.
-      frames.push({ stream: stream === STREAM_STDERR ? 'stderr' : 'stdout', data });
-    }
   }
 
   /** Bytes received but not yet part of a whole frame (a stream ending here was cut short). */
