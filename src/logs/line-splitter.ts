@@ -33,22 +33,12 @@ export class LineSplitter {
   /** Feeds one frame; returns the lines it completed (without '\n' or a '\r' before it). */
   push(chunk: Buffer): Buffer[] {
     const lines: Buffer[] = [];
-    let start = 0;
-    for (let nl = chunk.indexOf(LF, start); nl !== -1; nl = chunk.indexOf(LF, start)) {
-      const line = this.#take(chunk.subarray(start, nl));
-      start = nl + 1;
-      this.#endLine(line, lines);
-    }
-    if (start < chunk.length) {
-      // Copied: a subarray would keep the whole frame alive for the sake of a short tail.
-      this.#append(Buffer.from(chunk.subarray(start)));
-      this.#cutLongLine(lines);
-    }
+    this.feed(chunk, 0, chunk.length, (bytes, start, end) => lines.push(bytes.subarray(start, end)));
     return lines;
   }
 
   /**
-   * Push mode, same lines as push(): hands each completed line to `onLine` as a byte range,
+   * Hands each completed line to `onLine` as a byte range,
    * valid only during the call. A line inside `chunk[start..end)` is passed as a range of the
    * chunk itself, so the common case (short lines) allocates nothing.
    */
@@ -69,6 +59,7 @@ export class LineSplitter {
     }
     if (pos < end) {
       const lines: Buffer[] = [];
+      // Copied: a subarray would keep the whole frame alive for the sake of a short tail.
       this.#append(Buffer.from(chunk.subarray(pos, end)));
       this.#cutLongLine(lines);
       for (const line of lines) onLine(line, 0, line.length);
