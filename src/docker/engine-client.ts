@@ -5,7 +5,7 @@
 // the X-Registry-Auth header holds the registry password.
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import { bodySnippet, HttpError, request, requestStream, type HttpResponse } from '../http/http-request';
+import { bodySnippet, HttpError, readErrorBody, request, requestStream, type HttpResponse } from '../http/http-request';
 import { describeDockerTarget, type DockerTarget } from './docker-host';
 import {
   EngineError, type ContainerState, type CreateBody, type EngineApi, type EngineErrorCode, type LogFrame, type LogFrameSink, type LogStream, type LogsOptions,
@@ -68,7 +68,7 @@ export class DockerEngineClient implements EngineApi {
       throw this.#transportError(err, 'POST /images/create');
     }
     if (res.statusCode !== 200) {
-      const body = await readAll(res).catch(() => Buffer.alloc(0));
+      const body = await readErrorBody(res);
       throw fail(`the Docker engine answered ${res.statusCode}: ${engineMessage(body)}`, res.statusCode);
     }
     // A failure before any progress is a non-2xx status (above); once the engine has answered
@@ -160,7 +160,7 @@ export class DockerEngineClient implements EngineApi {
       throw this.#transportError(err, `GET ${path.split('?')[0]}`);
     }
     if (res.statusCode !== 200) {
-      const body = await readAll(res).catch(() => Buffer.alloc(0));
+      const body = await readErrorBody(res);
       throw this.#statusError({ status: res.statusCode ?? 0, headers: res.headers, body }, `reading the logs of container ${id}`, 'E_NO_SUCH_CONTAINER');
     }
     return logFrames(res, tty, `the log stream of container ${id} from ${this.#where}`);
@@ -325,13 +325,4 @@ function engineMessage(body: Buffer): string {
     if (typeof parsed.message === 'string') return parsed.message;
   } catch { /* not JSON: fall through */ }
   return bodySnippet(body) || '(no message)';
-}
-
-function readAll(res: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('error', reject);
-    res.on('end', () => resolve(Buffer.concat(chunks)));
-  });
 }

@@ -105,6 +105,19 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
   });
 }
 
+/**
+ * An error response's body, for its message: whatever arrived, even when the connection breaks
+ * part way (never rejects: the status alone already says the request failed).
+ */
+export function readErrorBody(res: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
 /** The response's body as text for an error message, trimmed so a page of HTML stays one line. */
 export function bodySnippet(body: Buffer, max = 200): string {
   const text = body.toString('utf8').replace(/\s+/g, ' ').trim();

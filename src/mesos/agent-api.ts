@@ -1,7 +1,7 @@
 // The agent's v1 executor API as the driver needs it (CONTRACT §3). HttpAgentApi speaks it over
 // HTTP; local mode (src/local/) implements the same interface in-process.
 import type { IncomingMessage } from 'node:http';
-import { HttpError, bodySnippet, request, requestStream } from '../http/http-request';
+import { HttpError, bodySnippet, readErrorBody, request, requestStream } from '../http/http-request';
 import { RecordIODecoder } from './recordio';
 import type { AgentEvent, Call } from './types';
 
@@ -48,7 +48,7 @@ export class HttpAgentApi implements AgentApi {
       throw new AgentCallError(`SUBSCRIBE failed: ${(err as Error).message}`, undefined, { cause: err });
     }
     if (res.statusCode !== 200) {
-      const body = await readAll(res);
+      const body = await readErrorBody(res);
       throw new AgentCallError(`SUBSCRIBE refused by the agent: ${res.statusCode} ${bodySnippet(body)}`, res.statusCode);
     }
     const decoder = new RecordIODecoder();
@@ -77,13 +77,4 @@ export class HttpAgentApi implements AgentApi {
     }
     if (status !== 202) throw new AgentCallError(`${call.type} refused by the agent: ${status} ${bodySnippet(body)}`, status);
   }
-}
-
-function readAll(res: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks)));
-    res.on('error', () => resolve(Buffer.concat(chunks)));
-  });
 }
