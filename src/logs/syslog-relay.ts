@@ -225,7 +225,12 @@ export class SyslogRelay {
   /** The relay's own records (the start announcement). */
   #relayLine(text: string, stream: StreamName): void {
     this.#stats.lines++;
-    for (const record of this.#builder.build(text, stream, this.#o.clock.now())) this.#emit(Buffer.from(record), record);
+    this.#emitBuilt(text, stream, this.#o.clock.now());
+  }
+
+  /** The general (string) path: escapes, non-ASCII, and lines split over several datagrams. */
+  #emitBuilt(text: string, stream: StreamName, now: number): void {
+    for (const record of this.#builder.build(text, stream, now)) this.#emit(Buffer.from(record), record);
   }
 
   /** One container line, `bytes[start..end)`: its record(s) built straight into the slab when it can. */
@@ -245,8 +250,7 @@ export class SyslogRelay {
       this.#emit(this.#slab.subarray(at, recordEnd), undefined);
       return;
     }
-    // Escapes, non-ASCII or a line too long for one datagram: the general (string) path.
-    for (const record of this.#builder.build(bytes.toString('utf8', start, end), stream, now)) this.#emit(Buffer.from(record), record);
+    this.#emitBuilt(bytes.toString('utf8', start, end), stream, now);
   }
 
   #emit(record: Buffer, text: string | undefined): void {
