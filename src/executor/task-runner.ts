@@ -52,7 +52,8 @@ export class TaskRunner {
   #stopReason: string | undefined;
   #unhealthy: string | undefined;
   #exited = false;
-  #onExit: (() => void)[] = [];
+  /** Aborted when the container exits: cuts short the waits that end with it (the drain). */
+  readonly #exit = new AbortController();
   #terminalSent = false;
   #health: Stoppable | undefined;
 
@@ -159,7 +160,7 @@ export class TaskRunner {
 
     const code = await exit;
     this.#exited = true;
-    for (const wake of this.#onExit.splice(0)) wake();
+    this.#exit.abort();
     await this.#health?.stop();
     if (relay) {
       // Docker ends the follow stream once it has delivered all of the exited container's output.
@@ -204,7 +205,7 @@ export class TaskRunner {
       const accepted = await withTimeout(services.drain(id.slice(0, 12)), drainBudget, false);
       this.#log.info(accepted ? 'Draining in Sidecar' : 'Sidecar did not accept the drain; waiting anyway', { duration_ms: drainMs });
       const left = Math.min(drainMs, drainBudget) - (this.#deps.clock.now() - started);
-      if (left > 0) await this.#waitForExit(left);
+      if (left > 0) await this.#deps.clock.sleep(left, this.#exit.signal);
     }
     if (deadline !== undefined) timeoutSec = Math.max(0, Math.min(timeoutSec, Math.floor((deadline - this.#deps.clock.now()) / 1000)));
     await this.#stop(timeoutSec);
@@ -224,15 +225,6 @@ export class TaskRunner {
     } catch (err) {
       this.#log.error('Could not stop the container', { error: (err as Error).message });
     }
-  }
-
-  #waitForExit(ms: number): Promise<void> {
-    if (this.#exited) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => { clearTimeout(timer); resolve(); };
-      const timer = setTimeout(done, ms);
-      this.#onExit.push(done);
-    });
   }
 
   #killedBeforeStart(): string {
