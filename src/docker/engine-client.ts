@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { bodySnippet, HttpError, readErrorBody, request, requestStream, type HttpResponse } from '../http/http-request';
+import { streamedGet, type StreamedResponse } from '../http/streamed-get';
 import { describeDockerTarget, type DockerTarget } from './docker-host';
 import {
   EngineError, type ContainerState, type CreateBody, type EngineApi, type EngineErrorCode, type LogFrame, type LogFrameSink, type LogStream, type LogsOptions,
@@ -153,15 +154,17 @@ export class DockerEngineClient implements EngineApi {
     });
     if (options.sinceSec !== undefined && options.sinceSec > 0) query.set('since', options.sinceSec.toFixed(3));
     const path = `/containers/${encodeURIComponent(id)}/logs?${query}`;
-    let res: IncomingMessage;
+    let res: StreamedResponse;
     try {
-      res = await requestStream({ method: 'GET', url: this.#url(path), socketPath: this.#socketPath(), timeoutMs: this.#timeoutMs });
+      // Not node:http: a followed log stream under a flood is one HTTP chunk per line (streamed-get.ts).
+      const at = 'socketPath' in this.#target ? { socketPath: this.#target.socketPath } : hostAndPort(this.#target.baseUrl);
+      res = await streamedGet({ ...at, path, timeoutMs: this.#timeoutMs, where: `${this.#where}${path.split('?')[0]}` });
     } catch (err) {
       throw this.#transportError(err, `GET ${path.split('?')[0]}`);
     }
-    if (res.statusCode !== 200) {
-      const body = await readErrorBody(res);
-      throw this.#statusError({ status: res.statusCode ?? 0, headers: res.headers, body }, `reading the logs of container ${id}`, 'E_NO_SUCH_CONTAINER');
+    if (res.status !== 200) {
+      const body = await res.readAll();
+      throw this.#statusError({ status: res.status, headers: res.headers, body }, `reading the logs of container ${id}`, 'E_NO_SUCH_CONTAINER');
     }
     return logFrames(res, tty, `the log stream of container ${id} from ${this.#where}`);
   }
@@ -215,62 +218,59 @@ interface InspectBody {
   Config?: { Tty?: boolean; Labels?: Record<string, string> | null; Env?: string[] | null };
 }
 
-function logFrames(res: IncomingMessage, tty: boolean, what: string): LogStream {
-  let destroyed = false;
-  const failure = (err: unknown): EngineError => (err instanceof LogStreamError
-    ? new EngineError('E_ENGINE_STATUS', `${what}: ${err.message}`, 200)
-    : new EngineError('E_ENGINE_UNREACHABLE', `${what} broke: ${(err as Error).message}`, undefined, { cause: err }));
-  async function* frames(): AsyncGenerator<LogFrame> {
+function logFrames(res: StreamedResponse, tty: boolean, what: string): LogStream {
+  const failure = (err: unknown): unknown => {
+    if (err instanceof LogStreamError) return new EngineError('E_ENGINE_STATUS', `${what}: ${err.message}`, 200);
+    if (err instanceof HttpError) return new EngineError('E_ENGINE_UNREACHABLE', `${what} broke: ${(err.cause as Error | undefined)?.message ?? err.message}`, undefined, { cause: err });
+    return err; // what onFrame threw, as it is
+  };
+  /** Push mode: each socket read parsed synchronously, no promise or allocation per frame. */
+  const forEach = (onFrame: LogFrameSink): Promise<void> => {
     // A TTY container's output is one raw stream: all of it counts as stdout.
     const demux = tty ? undefined : new LogDemuxer();
+    const onBody = demux === undefined
+      ? (bytes: Buffer, start: number, end: number): void => onFrame('stdout', bytes, start, end)
+      : (bytes: Buffer, start: number, end: number): void => demux.feed(bytes, start, end, onFrame);
+    return res.read(onBody).catch((err: unknown) => { throw failure(err); });
+  };
+  /** Pull mode, over push mode: frames are copied (the read buffer is reused) and reading waits for the reader. */
+  async function* frames(): AsyncGenerator<LogFrame> {
+    const pending: LogFrame[] = [];
+    let wake: (() => void) | undefined;
+    let outcome: { error?: unknown } | undefined;
+    forEach((stream, bytes, start, end) => {
+      pending.push({ stream, data: Buffer.from(bytes.subarray(start, end)) });
+      res.pause();
+      wake?.();
+    }).then(() => { outcome = {}; wake?.(); }, (error: unknown) => { outcome = { error }; wake?.(); });
     try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        if (demux === undefined) yield { stream: 'stdout', data: chunk };
-        else yield* demux.push(chunk);
+      for (;;) {
+        // Frames delivered before a fault come first: the output just before a failure matters.
+        while (pending.length > 0) yield pending.shift()!;
+        if (outcome !== undefined) break;
+        res.resume();
+        await new Promise<void>((resolve) => { wake = resolve; });
+        wake = undefined;
       }
-    } catch (err) {
-      if (destroyed) return;
-      if (err instanceof LogStreamError) yield* err.framesBefore;
-      throw failure(err);
+      if (outcome.error !== undefined) throw outcome.error;
     } finally {
       res.destroy();
     }
   }
-  /** Push mode: every chunk parsed synchronously in its 'data' event, no promise per frame. */
-  const forEach = (onFrame: LogFrameSink): Promise<void> => new Promise((resolve, reject) => {
-    const demux = tty ? undefined : new LogDemuxer();
-    let settled = false;
-    const settle = (err?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      res.off('data', onData);
-      res.destroy();
-      if (err === undefined || destroyed) resolve();
-      else reject(err);
-    };
-    const onData = (chunk: Buffer): void => {
-      if (settled) return;
-      try {
-        if (demux === undefined) onFrame('stdout', chunk, 0, chunk.length);
-        else demux.feed(chunk, onFrame);
-      } catch (err) {
-        // A fault in the stream is the engine's; anything else came from onFrame, as it is.
-        settle(err instanceof LogStreamError ? failure(err) : err);
-      }
-    };
-    res.on('data', onData);
-    res.once('end', () => settle());
-    res.once('error', (err) => settle(failure(err)));
-    res.once('close', () => settle(res.complete ? undefined : failure(new Error('the connection closed before the end'))));
-  });
   let iterator: AsyncGenerator<LogFrame> | undefined;
   return {
     [Symbol.asyncIterator]: () => (iterator ??= frames()),
     forEach,
-    pause: () => { res.pause(); },
-    resume: () => { res.resume(); },
-    destroy: () => { destroyed = true; res.destroy(); },
+    pause: () => res.pause(),
+    resume: () => res.resume(),
+    destroy: () => res.destroy(),
   };
+}
+
+/** `http://host:port` (a parsed DOCKER_HOST) as net.connect wants it. */
+function hostAndPort(baseUrl: string): { host: string; port: number } {
+  const url = new URL(baseUrl);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
 }
 
 /** The error of one line of a pull's JSON progress stream, if it reports one. */

@@ -36,7 +36,8 @@ export class LogDemuxer {
   push(chunk: Buffer): LogFrame[] {
     const frames: LogFrame[] = [];
     try {
-      this.feed(chunk, (stream, bytes, start, end) => frames.push({ stream, data: bytes.subarray(start, end) }));
+      // Views of `chunk`, which the caller owns; a frame completed from earlier pushes is a copy.
+      this.feed(chunk, 0, chunk.length, (stream, bytes, start, end) => frames.push({ stream, data: bytes.subarray(start, end) }));
     } catch (err) {
       if (err instanceof LogStreamError) err.framesBefore = frames;
       throw err;
@@ -45,14 +46,14 @@ export class LogDemuxer {
   }
 
   /**
-   * Push mode: hands each completed non-empty frame to `onFrame` as a byte range, in order. A
-   * frame inside the chunk is passed as a range of the chunk itself (no copy, no allocation);
-   * only a frame split across chunks goes through the queue. Throws LogStreamError as push()
-   * does, after every frame before the fault was delivered.
+   * Push mode: hands each completed non-empty frame in `chunk[start..end)` to `onFrame` as a byte
+   * range, in order. A frame inside the range is passed as a range of the chunk itself (no copy,
+   * no allocation); only a frame split across chunks goes through the queue, as copies: the
+   * caller may reuse `chunk` once feed returns (the log stream's read buffer). Throws
+   * LogStreamError as push() does, after every frame before the fault was delivered.
    */
-  feed(chunk: Buffer, onFrame: LogFrameSink): void {
-    const end = chunk.length;
-    let pos = 0;
+  feed(chunk: Buffer, start: number, end: number, onFrame: LogFrameSink): void {
+    let pos = start;
     // A header or payload begun in an earlier chunk: completed through the queue. The queue may
     // already hold more than a header (the tail of the last chunk), so only what is missing is
     // taken from this chunk.
@@ -60,7 +61,7 @@ export class LogDemuxer {
       if (this.#frame === undefined) {
         if (this.#bytes.length < HEADER_BYTES) {
           const n = Math.min(HEADER_BYTES - this.#bytes.length, end - pos);
-          this.#bytes.push(chunk.subarray(pos, pos + n));
+          this.#bytes.push(Buffer.from(chunk.subarray(pos, pos + n)));
           pos += n;
           if (this.#bytes.length < HEADER_BYTES) return;
         }
@@ -69,7 +70,7 @@ export class LogDemuxer {
       const { stream, length } = this.#frame;
       if (this.#bytes.length < length) {
         const n = Math.min(length - this.#bytes.length, end - pos);
-        this.#bytes.push(chunk.subarray(pos, pos + n));
+        this.#bytes.push(Buffer.from(chunk.subarray(pos, pos + n)));
         pos += n;
         if (this.#bytes.length < length) return;
       }
@@ -83,8 +84,8 @@ export class LogDemuxer {
       pos = start + length;
       this.#deliver(stream, chunk, start, pos, onFrame);
     }
-    // The start of the next frame; a view keeps this one chunk alive until the frame completes.
-    if (pos < end) this.#bytes.push(chunk.subarray(pos));
+    // The start of the next frame.
+    if (pos < end) this.#bytes.push(Buffer.from(chunk.subarray(pos, end)));
   }
 
   #deliver(stream: number, bytes: Buffer, start: number, end: number, onFrame: LogFrameSink): void {

@@ -42,7 +42,8 @@ export class ExecutorProcess {
   signal: NodeJS.Signals | null = null;
 
   constructor(env: Record<string, string>, args: string[] = []) {
-    this.child = spawn(process.execPath, [EXECUTOR, ...args], {
+    // The file itself, as executor.sh runs it: its shebang carries the node flags.
+    this.child = spawn(EXECUTOR, args, {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
