@@ -5,12 +5,19 @@ import { readFileSync, chmodSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url)));
 const outfile = 'dist/sidecar-executor.js';
-// V8 flags in the shebang, so every way of starting the file (the agent via executor.sh,
-// bin/sidecar-executor, the tests) gets them. Both bound memory under a log flood (BENCHMARKS.md):
-// - a young generation that never grows past 1 MB per semi-space: the relay's garbage dies young,
-//   and V8 would otherwise grow it to the allocation rate and keep the pages;
-// - no background compiler/GC threads, whose malloc arenas keep ~2 MB after a flood's JIT and GC.
-export const NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded'];
+// What the shebang sets, so every way of starting the file (the agent via executor.sh,
+// bin/sidecar-executor, the tests) runs the same. Each bounds memory under a log flood, measured
+// with the relay bench (BENCHMARKS.md, 200k lines): 14.2 MB private without them, 9.8 MB with.
+// - a young generation that never grows past 1 MB per semi-space: V8 would otherwise grow it to
+//   the relay's garbage rate and keep the pages. Any heap-size flag makes node compile its
+//   built-in modules from source (the code cache no longer matches): +8 ms start-up;
+// - no Sparkplug baseline code, which took a second code page (~0.25 MB) once the flood's hot
+//   functions were compiled; the optimizing compiler still runs;
+// - no background compiler or GC threads, whose malloc arenas kept ~2 MB after a flood;
+// - glibc hands 32 KiB and larger blocks back at once: the optimizing compiler's scratch memory
+//   otherwise stays in the heap, fragmented (~0.4 MB).
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--no-sparkplug', '--single-threaded'];
+export const NODE_ENV = ['MALLOC_MMAP_THRESHOLD_=32768'];
 await build({
   entryPoints: ['src/main.ts'],
   outfile,
@@ -20,7 +27,7 @@ await build({
   format: 'cjs',
   minify: false, // readable stack traces in sandbox logs; minifying saves only ~0.1 MB (BENCHMARKS.md)
   legalComments: 'none',
-  banner: { js: `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}` },
+  banner: { js: `#!/usr/bin/env -S ${[...NODE_ENV, 'node', ...NODE_FLAGS].join(' ')}` },
   define: { __VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });

@@ -43,7 +43,8 @@ function startupLog(logger: Logger, settings: Settings, env: NodeJS.ProcessEnv):
   // VAULT_USERNAME is kept out of the log by name (environmentLines), not redacted: a common word
   // (`executor`, `mesos`) would blank out image names and ids in every line (as vault-client.ts).
   for (const name of Object.keys(env)) if (isSecretVariable(name) && name !== 'VAULT_USERNAME') logger.redact(env[name]);
-  logger.info(`sidecar-executor ${VERSION} starting`);
+  // The node flags bound memory (scripts/build.mjs): a run without them is worth spotting.
+  logger.info(`sidecar-executor ${VERSION} starting`, { node: process.version, nodeFlags: process.execArgv.join(' ') });
   logger.info('Executor settings:');
   for (const line of settingsLines(settings)) logger.info(line);
   logger.info('Executor environment:');

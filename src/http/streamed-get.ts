@@ -46,8 +46,8 @@ class ConnectionClosed extends Error {
   constructor() { super('the connection closed before the end of the response'); }
 }
 
-/** One socket read; also the bound on what one onBody call sees. */
-const READ_BUFFER_BYTES = 64 * 1024;
+/** One socket read; also the bound on what one onBody call sees. Hundreds of log lines a read. */
+const READ_BUFFER_BYTES = 16 * 1024;
 
 export function streamedGet(options: StreamedGetOptions): Promise<StreamedResponse> {
   return new Promise((resolve, reject) => {

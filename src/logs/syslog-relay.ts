@@ -13,7 +13,7 @@
 // - the last lines before the container exits, often why it failed, are flushed and their sends
 //   awaited (bounded by drainTimeoutMs) before the socket closes.
 import dgram from 'node:dgram';
-import { lookup } from 'node:dns/promises';
+import type * as dnsPromises from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Clock } from '../clock';
 import type { EngineApi, LogStream } from '../docker/engine-api';
@@ -82,8 +82,8 @@ const DEFAULT_DROP_WARNING_INTERVAL_MS = 10_000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 1_000;
 /** Sends awaiting node's completion callback before the log stream is paused (see #applyBackpressure). */
 const MAX_SENDS_IN_FLIGHT = 4096;
-/** Records are built into slabs of this size (a few hundred short records each). */
-const SLAB_BYTES = 64 * 1024;
+/** Records are built into slabs of this size (a hundred short records each); at least one datagram. */
+const SLAB_BYTES = 16 * 1024;
 
 export class SyslogRelay {
   /** Resolves once the relay has ended (stream end, startup cut-off, stop()); never rejects. */
@@ -239,9 +239,14 @@ export class SyslogRelay {
     const now = this.#o.clock.now();
     const max = this.#builder.maxDatagramBytes;
     if (this.#slab.length - this.#slabAt < max) {
-      // Never reused: a datagram node:dgram has queued still points into the old slab.
-      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, max));
-      this.#slabAt = 0;
+      // Sends that completed synchronously are in the kernel already: with nothing queued the
+      // slab is free again. A queued datagram still points into it, so then a new one is made.
+      if (this.#slab.length >= max && this.#socket?.getSendQueueSize() === 0) {
+        this.#slabAt = 0;
+      } else {
+        this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, max));
+        this.#slabAt = 0;
+      }
     }
     const at = this.#slabAt;
     const recordEnd = this.#builder.encodeInto(bytes, start, end, stream, now, this.#slab, at);
@@ -350,11 +355,14 @@ export class SyslogRelay {
     try {
       const { host, port } = parseSyslogAddress(settings.syslogAddr);
       // Resolved once, not per datagram; a connected socket also reports ICMP refusals.
-      const resolved = isIP(host) ? { address: host } : await untilAborted(lookup(host), this.#abort.signal);
+      // node:dns only for a host name: it costs memory every executor would pay.
+      const resolved = isIP(host) ? { address: host } : await untilAborted((require('node:dns/promises') as typeof dnsPromises).lookup(host), this.#abort.signal);
       if (resolved === 'aborted') return;
       const { address } = resolved;
       const type = isIP(address) === 6 ? 'udp6' : 'udp4';
-      const socket: RelaySocket = this.#o.createSocket?.(type) ?? dgram.createSocket(type);
+      // The address is resolved already; without its own lookup, dgram would load node:dns to
+      // "resolve" the IP address (~0.15 MB).
+      const socket: RelaySocket = this.#o.createSocket?.(type) ?? dgram.createSocket({ type, lookup: alreadyResolved });
       // Without a listener an 'error' event would crash the executor (CONTRACT §9 is best effort).
       socket.on('error', (err) => this.#failed('socketErrors', err));
       socket.unref();
@@ -402,6 +410,11 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
       (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err); },
     );
   });
+}
+
+/** dgram's lookup for an address that is already an IP address. */
+function alreadyResolved(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
+  callback(null, address, family === 6 || family === 'udp6' ? 6 : 4);
 }
 
 function errorText(err: unknown): string {

@@ -326,3 +326,43 @@ test('many small frames over a long life accumulate nothing', async (t) => {
   t.diagnostic(`retained heap growth over ${frames} frames: ${growth.toFixed(2)} MB`);
   assert.ok(growth < 2, `retained heap grew ${growth.toFixed(2)} MB`);
 });
+
+/** Lines `tag 0` .. `tag n-1`, padded so a batch spans several 16 KiB slabs. */
+function numberedLines(tag: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${tag} ${i} ${'x'.repeat(60)}`);
+}
+
+test('records built into a reused slab reach the listener intact (sends the kernel took at once)', async () => {
+  const listener = await UdpListener.open();
+  const engine = new FakeLogEngine();
+  const { relay } = relayFor(engine, listener.port);
+  relay.start();
+  const lines = numberedLines('sync', 1200);
+  // In batches the listener's socket buffer holds (~250 small datagrams); each batch is ~20 KiB
+  // of records, more than a slab, sent within one turn of the event loop.
+  for (let at = 0; at < lines.length; at += 150) {
+    engine.push('stdout', lines.slice(at, at + 150).join('\n') + '\n');
+    await listener.waitFor(1 + at + 150);
+  }
+  engine.end();
+  await relay.done;
+  assert.deepEqual(listener.records().slice(1).map((r) => r.Payload), lines);
+  await listener.close();
+});
+
+test('a slab is not reused while a datagram in it still waits in the send queue', async () => {
+  const listener = await UdpListener.open();
+  const engine = new FakeLogEngine();
+  // Queues every send and gives 8 a turn to the kernel: the queue spans slabs.
+  const slow = new SlowSocket(8);
+  const { relay } = relayFor(engine, listener.port, { createSocket: () => slow, maxQueuedBytes: 1024 * 1024 });
+  relay.start();
+  const lines = numberedLines('queued', 600);
+  engine.push('stdout', lines.join('\n') + '\n');
+  await listener.waitFor(601);
+  engine.end();
+  await relay.done;
+  assert.ok(slow.peakQueued > 32 * 1024, `the queue held ${slow.peakQueued} B, more than a slab`);
+  assert.deepEqual(listener.records().slice(1).map((r) => r.Payload), lines);
+  await listener.close();
+});
