@@ -1,6 +1,6 @@
 // `npm run bench`: runs every benchmark section and writes BENCHMARKS.md. A benchmark, not a
 // test: it asserts nothing, it reports. Sections: BENCH_ONLY=executor,sidecar,relay.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { BenchSection } from './bench-kit';
@@ -13,6 +13,10 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   sidecar: sidecarPollingBench,
   relay: relayThroughputBench,
 };
+
+function shebang(): string {
+  return readFileSync('dist/sidecar-executor.js', 'utf8').split('\n')[0];
+}
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',');
@@ -30,7 +34,8 @@ async function main(): Promise<void> {
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (${arch()}, Linux ${release()}), ` +
     `Node ${process.version}, Docker Engine ${engine}. Reproduce with \`npm run bench\` (after \`bash scripts/setup.sh\`); ` +
-    'each baseline is measured in the same run, and ratios are ours divided by the baseline.',
+    'each baseline is measured in the same run, and ratios are ours divided by the baseline. ' +
+    `The executor runs as the agent starts it, the bundle itself, whose first line is \`${shebang()}\` (scripts/build.mjs says why).`,
     '',
     ...sections.flatMap((s) => [`## ${s.title}`, '', ...s.lines, '']),
   ];
