@@ -145,7 +145,12 @@ class StreamedGet implements StreamedResponse {
   /** Body bytes through the framing to the sink; ends the body where the framing says. */
   #deliver(buf: Buffer, start: number, end: number): void {
     const sink = this.#sink;
-    if (this.#outcome !== undefined || sink === undefined) return;
+    if (this.#outcome !== undefined) return;
+    if (sink === undefined) {
+      // Only if a read was already under way when the head paused the socket: kept for read().
+      this.#early = Buffer.concat([this.#early ?? Buffer.alloc(0), buf.subarray(start, end)]);
+      return;
+    }
     if (this.#chunked !== undefined) {
       if (this.#chunked.feed(buf, start, end, sink) >= 0) this.#end({});
     } else if (this.#framing.kind === 'length') {
