@@ -6,16 +6,11 @@
 // frame inside one chunk costs no copy. CONTRACT §5 (exit output to stdout/stderr) and §9 (the
 // relay sets the level by stream) both need stdout and stderr kept apart.
 import { ChunkQueue } from '../bytes/chunk-queue';
-import type { LogFrame, LogFrameSink } from './engine-api';
+import type { LogFrameSink } from './engine-api';
 
-/**
- * The stream is not the multiplexed format, or the daemon reported an error inside it.
- * `framesBefore` holds the frames the same push completed before the fault, which would be
- * lost otherwise: the output just before a failure is the output an operator needs.
- */
+/** The stream is not the multiplexed format, or the daemon reported an error inside it. */
 export class LogStreamError extends Error {
   readonly code = 'E_LOG_STREAM';
-  framesBefore: LogFrame[] = [];
 }
 
 const HEADER_BYTES = 8;
@@ -32,25 +27,13 @@ export class LogDemuxer {
   /** A bound on one frame, so a stream that is not multiplexed cannot make us allocate gigabytes. */
   constructor(readonly maxFrameBytes = 64 * 1024 * 1024) {}
 
-  /** Feeds bytes; returns every non-empty frame completed by them, in order (feed(), collected). */
-  push(chunk: Buffer): LogFrame[] {
-    const frames: LogFrame[] = [];
-    try {
-      // Views of `chunk`, which the caller owns; a frame completed from earlier pushes is a copy.
-      this.feed(chunk, 0, chunk.length, (stream, bytes, start, end) => frames.push({ stream, data: bytes.subarray(start, end) }));
-    } catch (err) {
-      if (err instanceof LogStreamError) err.framesBefore = frames;
-      throw err;
-    }
-    return frames;
-  }
-
   /**
    * Push mode: hands each completed non-empty frame in `chunk[start..end)` to `onFrame` as a byte
    * range, in order. A frame inside the range is passed as a range of the chunk itself (no copy,
    * no allocation); only a frame split across chunks goes through the queue, as copies: the
    * caller may reuse `chunk` once feed returns (the log stream's read buffer). Throws
-   * LogStreamError as push() does, after every frame before the fault was delivered.
+   * LogStreamError after every frame before the fault was delivered: the output just before a
+   * failure is the output an operator needs.
    */
   feed(chunk: Buffer, start: number, end: number, onFrame: LogFrameSink): void {
     let pos = start;

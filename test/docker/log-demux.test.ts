@@ -15,13 +15,19 @@ function text(frames: LogFrame[]): [string, string][] {
   return frames.map((f) => [f.stream, f.data.toString()]);
 }
 
+/** Feeds one chunk; returns the frames it completed (views of the chunk where they lie inside it). */
+function collect(demux: LogDemuxer, chunk: Buffer, frames: LogFrame[] = []): LogFrame[] {
+  demux.feed(chunk, 0, chunk.length, (stream, bytes, start, end) => frames.push({ stream, data: bytes.subarray(start, end) }));
+  return frames;
+}
+
 /** Feeds `bytes` cut at `cuts`, returns every frame. */
 function feed(bytes: Buffer, cuts: number[]): LogFrame[] {
   const demux = new LogDemuxer();
   const out: LogFrame[] = [];
   let from = 0;
   for (const cut of [...cuts, bytes.length]) {
-    out.push(...demux.push(bytes.subarray(from, cut)));
+    out.push(...collect(demux, bytes.subarray(from, cut)));
     from = cut;
   }
   assert.equal(demux.pendingBytes, 0);
@@ -41,30 +47,30 @@ function prng(seed: number): () => number {
 
 describe('LogDemuxer', () => {
   it('reads one stdout frame', () => {
-    assert.deepEqual(text(new LogDemuxer().push(frame(1, 'hello\n'))), [['stdout', 'hello\n']]);
+    assert.deepEqual(text(collect(new LogDemuxer(), frame(1, 'hello\n'))), [['stdout', 'hello\n']]);
   });
 
   it('reads one stderr frame', () => {
-    assert.deepEqual(text(new LogDemuxer().push(frame(2, 'oops\n'))), [['stderr', 'oops\n']]);
+    assert.deepEqual(text(collect(new LogDemuxer(), frame(2, 'oops\n'))), [['stderr', 'oops\n']]);
   });
 
   it('counts stdin frames as stdout, as Docker stdcopy does', () => {
-    assert.deepEqual(text(new LogDemuxer().push(frame(0, 'in'))), [['stdout', 'in']]);
+    assert.deepEqual(text(collect(new LogDemuxer(), frame(0, 'in'))), [['stdout', 'in']]);
   });
 
   it('reads several frames from one chunk, in order', () => {
     const bytes = Buffer.concat([frame(1, 'a'), frame(2, 'bb'), frame(1, 'ccc')]);
-    assert.deepEqual(text(new LogDemuxer().push(bytes)), [['stdout', 'a'], ['stderr', 'bb'], ['stdout', 'ccc']]);
+    assert.deepEqual(text(collect(new LogDemuxer(), bytes)), [['stdout', 'a'], ['stderr', 'bb'], ['stdout', 'ccc']]);
   });
 
   it('returns nothing until a frame is complete, and keeps the rest', () => {
     const demux = new LogDemuxer();
     const bytes = frame(1, 'hello');
-    assert.deepEqual(demux.push(bytes.subarray(0, 3)), []);
+    assert.deepEqual(collect(demux, bytes.subarray(0, 3)), []);
     assert.equal(demux.pendingBytes, 3);
-    assert.deepEqual(demux.push(bytes.subarray(3, 10)), []);
+    assert.deepEqual(collect(demux, bytes.subarray(3, 10)), []);
     assert.equal(demux.pendingBytes, 10);
-    assert.deepEqual(text(demux.push(bytes.subarray(10))), [['stdout', 'hello']]);
+    assert.deepEqual(text(collect(demux, bytes.subarray(10))), [['stdout', 'hello']]);
     assert.equal(demux.pendingBytes, 0);
   });
 
@@ -83,15 +89,15 @@ describe('LogDemuxer', () => {
 
   it('skips empty frames, wherever they are', () => {
     const bytes = Buffer.concat([frame(1, ''), frame(2, 'e'), frame(2, ''), frame(1, ''), frame(1, 'o'), frame(1, '')]);
-    assert.deepEqual(text(new LogDemuxer().push(bytes)), [['stderr', 'e'], ['stdout', 'o']]);
+    assert.deepEqual(text(collect(new LogDemuxer(), bytes)), [['stderr', 'e'], ['stdout', 'o']]);
     for (let cut = 0; cut <= bytes.length; cut++) assert.deepEqual(text(feed(bytes, [cut])), [['stderr', 'e'], ['stdout', 'o']]);
   });
 
   it('accepts empty chunks', () => {
     const demux = new LogDemuxer();
-    assert.deepEqual(demux.push(Buffer.alloc(0)), []);
-    assert.deepEqual(text(demux.push(frame(1, 'z'))), [['stdout', 'z']]);
-    assert.deepEqual(demux.push(Buffer.alloc(0)), []);
+    assert.deepEqual(collect(demux, Buffer.alloc(0)), []);
+    assert.deepEqual(text(collect(demux, frame(1, 'z'))), [['stdout', 'z']]);
+    assert.deepEqual(collect(demux, Buffer.alloc(0)), []);
   });
 
   it('keeps binary payloads byte for byte, including bytes that look like headers', () => {
@@ -104,7 +110,7 @@ describe('LogDemuxer', () => {
 
   it('does not copy a frame that lies inside one chunk', () => {
     const chunk = Buffer.concat([frame(1, 'abc'), frame(2, 'def')]);
-    const [a, b] = new LogDemuxer().push(chunk);
+    const [a, b] = collect(new LogDemuxer(), chunk);
     assert.equal(a!.data.buffer, chunk.buffer);
     assert.equal(b!.data.buffer, chunk.buffer);
   });
@@ -138,19 +144,40 @@ describe('LogDemuxer', () => {
     }
   });
 
+  it('never keeps a view of the chunk: the caller may reuse it once feed returns', () => {
+    // As the log stream does: every read lands in one buffer, at an offset, overwritten next time.
+    const bytes = Buffer.concat([frame(1, 'first line\n'), frame(2, 'an error\n'), frame(1, 'x'.repeat(40))]);
+    const expected = [['stdout', 'first line\n'], ['stderr', 'an error\n'], ['stdout', 'x'.repeat(40)]];
+    const scratch = Buffer.alloc(bytes.length + 16);
+    for (let a = 0; a <= bytes.length; a++) {
+      for (let b = a; b <= bytes.length; b += 3) {
+        const demux = new LogDemuxer();
+        const seen: [string, string][] = [];
+        for (const [from, to] of [[0, a], [a, b], [b, bytes.length]] as const) {
+          bytes.copy(scratch, 5, from, to);
+          demux.feed(scratch, 5, 5 + to - from, (stream, chunk, start, end) => seen.push([stream, chunk.toString('utf8', start, end)]));
+          scratch.fill(0xee);
+        }
+        assert.deepEqual(seen, expected, `cuts ${a}, ${b}`);
+        assert.equal(demux.pendingBytes, 0);
+      }
+    }
+  });
+
   it('throws the daemon\'s message for a system-error frame (stream 3)', () => {
     const demux = new LogDemuxer();
-    assert.throws(() => demux.push(Buffer.concat([frame(1, 'ok'), frame(3, 'log driver failed\n')])), (err: unknown) => {
+    const before: LogFrame[] = [];
+    assert.throws(() => collect(demux, Buffer.concat([frame(1, 'ok'), frame(3, 'log driver failed\n')]), before), (err: unknown) => {
       assert.ok(err instanceof LogStreamError);
       assert.equal(err.code, 'E_LOG_STREAM');
       assert.match(err.message, /log driver failed/);
-      assert.deepEqual(text(err.framesBefore), [['stdout', 'ok']], 'the frames before the fault are kept');
       return true;
     });
+    assert.deepEqual(text(before), [['stdout', 'ok']], 'the frames before the fault were delivered');
   });
 
   it('throws on an unknown stream type: the stream is not multiplexed', () => {
-    assert.throws(() => new LogDemuxer().push(Buffer.from('hello world, raw tty output')), (err: unknown) => {
+    assert.throws(() => collect(new LogDemuxer(), Buffer.from('hello world, raw tty output')), (err: unknown) => {
       assert.ok(err instanceof LogStreamError);
       assert.match(err.message, /unrecognized stream type 104/);
       return true;
@@ -159,8 +186,8 @@ describe('LogDemuxer', () => {
 
   it('throws on a frame longer than the limit, before buffering it', () => {
     const header = Buffer.from([1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
-    assert.throws(() => new LogDemuxer().push(header), /exceeds the 67108864 byte limit/);
-    assert.throws(() => new LogDemuxer(4).push(frame(1, 'hello')), /frame of 5 bytes exceeds the 4 byte limit/);
-    assert.deepEqual(text(new LogDemuxer(5).push(frame(1, 'hello'))), [['stdout', 'hello']]);
+    assert.throws(() => collect(new LogDemuxer(), header), /exceeds the 67108864 byte limit/);
+    assert.throws(() => collect(new LogDemuxer(4), frame(1, 'hello')), /frame of 5 bytes exceeds the 4 byte limit/);
+    assert.deepEqual(text(collect(new LogDemuxer(5), frame(1, 'hello'))), [['stdout', 'hello']]);
   });
 });
