@@ -241,12 +241,8 @@ export class SyslogRelay {
     if (this.#slab.length - this.#slabAt < max) {
       // Sends that completed synchronously are in the kernel already: with nothing queued the
       // slab is free again. A queued datagram still points into it, so then a new one is made.
-      if (this.#slab.length >= max && this.#socket?.getSendQueueSize() === 0) {
-        this.#slabAt = 0;
-      } else {
-        this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, max));
-        this.#slabAt = 0;
-      }
+      if (this.#slab.length < max || this.#socket?.getSendQueueSize() !== 0) this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, max));
+      this.#slabAt = 0;
     }
     const at = this.#slabAt;
     const recordEnd = this.#builder.encodeInto(bytes, start, end, stream, now, this.#slab, at);
@@ -414,7 +410,8 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
 
 /** dgram's lookup for an address that is already an IP address. */
 function alreadyResolved(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
-  callback(null, address, family === 6 || family === 'udp6' ? 6 : 4);
+  // dgram passes the socket's family as a number (node's typing says an options object).
+  callback(null, address, family === 6 ? 6 : 4);
 }
 
 function errorText(err: unknown): string {
