@@ -99,7 +99,8 @@ export class Executor {
   async #finish(terminalUuid: string): Promise<void> {
     if (this.#finishing) return;
     this.#finishing = true;
-    const acked = await this.#deps.driver.waitForAcknowledgement(terminalUuid, this.#deps.ackTimeoutMs);
+    // The log relay may still be reading the container's last output meanwhile (bounded).
+    const [acked] = await Promise.all([this.#deps.driver.waitForAcknowledgement(terminalUuid, this.#deps.ackTimeoutMs), this.#runner?.finishRelay()]);
     if (!acked) this.#deps.logger.warn('The terminal update was not acknowledged in time; exiting anyway', { timeout_ms: this.#deps.ackTimeoutMs });
     this.#deps.logger.info('Executor exiting');
     this.#deps.driver.stop();

@@ -13,10 +13,13 @@ import type { KillPolicy, TaskInfo, TaskState } from '../mesos/types';
 import { exitCodeToState, exitMessage, stopTimeoutSec } from './exit-status';
 import { copyFailureLogs } from './failure-logs';
 import { pullWithRetries } from './image-pull';
-import type { Stoppable, TaskServices } from './task-services';
+import type { LogRelay, Stoppable, TaskServices } from './task-services';
 
-/** How long the log relay may take, after the container exits, to relay the rest of its output. */
-const RELAY_FLUSH_MS = 1000;
+/**
+ * How long the executor may stay, after the terminal update, for the log relay to reach the end
+ * of the container's output: at ~130k lines/s (BENCHMARKS.md), 650k lines of a flood.
+ */
+export const RELAY_DRAIN_MS = 5000;
 
 export interface TaskRunnerDeps {
   engine: EngineApi;
@@ -56,6 +59,9 @@ export class TaskRunner {
   readonly #exit = new AbortController();
   #terminalSent = false;
   #health: Stoppable | undefined;
+  #relay: LogRelay | undefined;
+  /** When a SHUTDOWN's budget runs out: the relay's drain must end by then too. */
+  #deadline: number | undefined;
 
   constructor(task: TaskInfo, deps: TaskRunnerDeps) {
     this.#task = task;
@@ -156,22 +162,12 @@ export class TaskRunner {
         },
       });
     }
-    const relay = services.startLogRelay(id, spec.labels);
+    this.#relay = services.startLogRelay(id, spec.labels);
 
     const code = await exit;
     this.#exited = true;
     this.#exit.abort();
     await this.#health?.stop();
-    if (relay) {
-      // Docker ends the follow stream once it has delivered all of the exited container's output.
-      // Stopping the relay at once cut off whatever it had not read yet: all of it for a container
-      // that prints and exits quickly, and the last lines (often why it failed) in any case
-      // (CONTRACT §9). So it gets a bounded moment to reach the stream's end first.
-      const ended = new AbortController();
-      void relay.done.then(() => ended.abort());
-      await this.#deps.clock.sleep(RELAY_FLUSH_MS, ended.signal);
-      await relay.stop();
-    }
     this.#log.info('Container exited', { status: code ?? 'unknown' });
     if (code !== 0) await copyFailureLogs(engine, id, settings.logsSinceMs, this.#deps.output, this.#log);
     if (this.#unhealthy) {
@@ -185,6 +181,7 @@ export class TaskRunner {
     if (this.#terminalSent || this.#exited) return;
     const { settings, services } = this.#deps;
     const deadline = request.budgetMs === undefined ? undefined : this.#deps.clock.now() + request.budgetMs;
+    this.#deadline ??= deadline;
     let timeoutSec = stopTimeoutSec(request.killPolicy?.grace_period?.nanoseconds ?? this.#task.kill_policy?.grace_period?.nanoseconds, settings.killTaskTimeoutSec);
     if (this.#stopReason) {
       // A second KILL may carry a shorter grace period to force the kill (executor.proto Kill).
@@ -209,6 +206,24 @@ export class TaskRunner {
     }
     if (deadline !== undefined) timeoutSec = Math.max(0, Math.min(timeoutSec, Math.floor((deadline - this.#deps.clock.now()) / 1000)));
     await this.#stop(timeoutSec);
+  }
+
+  /**
+   * After the terminal update: lets the log relay reach the end of the container's output, then
+   * stops it. Docker ends the follow stream once it has delivered all of an exited container's
+   * output; one that printed a flood and exited leaves seconds of it unread, and each line is to
+   * be relayed (CONTRACT §9). So the relay gets RELAY_DRAIN_MS, or what is left of a SHUTDOWN's
+   * budget, without holding back the terminal update.
+   */
+  async finishRelay(): Promise<void> {
+    const relay = this.#relay;
+    if (!relay) return;
+    const now = this.#deps.clock.now();
+    const ms = Math.min(RELAY_DRAIN_MS, this.#deadline === undefined ? Infinity : this.#deadline - now);
+    const ended = new AbortController();
+    void relay.done.then(() => ended.abort());
+    if (ms > 0) await this.#deps.clock.sleep(ms, ended.signal);
+    await relay.stop();
   }
 
   /** Stops the container at once, for when the executor must exit (agent lost, crash). */

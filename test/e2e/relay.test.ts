@@ -129,6 +129,36 @@ test('a container that prints many lines and exits at once: every line is relaye
   } finally { await run.cleanup(); }
 }));
 
+test('a flood printed just before the container exits is relayed to its last line, without holding back TASK_FINISHED', async () => {
+  // Counted, not kept: 100k parsed records would weigh on this process more than the executor.
+  const socket = dgram.createSocket('udp4');
+  let count = 0;
+  let lastPayload = '';
+  let lastAt = 0;
+  socket.on('message', (msg) => { count++; lastAt = Date.now(); lastPayload = msg.toString('latin1'); });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  socket.setRecvBufferSize(8 * 1024 * 1024);
+  // Seconds of relaying on a busy test machine, well within RELAY_DRAIN_MS.
+  const lines = 100_000;
+  const addr = `127.0.0.1:${(socket.address() as AddressInfo).port}`;
+  const run = await startRun('relay-flood-exit', { task: { cmd: `seq 1 ${lines}` }, env: { EXECUTOR_RELAY_SYSLOG: 'true', EXECUTOR_SYSLOG_ADDR: addr } });
+  try {
+    await run.update('TASK_FINISHED', 30_000);
+    const finishedAt = Date.now();
+    assert.equal(await run.executor.waitForExit(20_000), 0);
+    const pump = pumpLine(run.executor.output);
+    assert.match(pump, new RegExp(`reason="log stream ended".* lines=${lines + 1} sent=${lines + 1} dropped=0`));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(count, lines + 1, `received ${count} datagrams; ${pump}`);
+    assert.equal((JSON.parse(lastPayload) as { Payload: string }).Payload, String(lines));
+    // The relay was still sending when the terminal update went out (a flood takes it seconds).
+    assert.ok(lastAt > finishedAt, `last datagram ${lastAt - finishedAt} ms after TASK_FINISHED`);
+  } finally {
+    await run.cleanup();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+});
+
 test('a line longer than one datagram allows is split into several records, not dropped', () => withListener(async (udp) => {
   const run = await startRun('relay-long', {
     task: { cmd: `sh -c 'head -c 20000 /dev/zero | tr "\\\\0" a; echo; echo after'` },
