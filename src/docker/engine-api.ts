@@ -38,7 +38,14 @@ export interface ContainerState {
   env: string[];
 }
 
-export interface LogsOptions { sinceSec?: number; follow?: boolean; stdout?: boolean; stderr?: boolean }
+export interface LogsOptions {
+  sinceSec?: number;
+  follow?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  /** Only the last this many entries. */
+  tail?: number;
+}
 
 /** One demultiplexed piece of container output. */
 export interface LogFrame { stream: 'stdout' | 'stderr'; data: Buffer }

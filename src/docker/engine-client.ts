@@ -153,6 +153,7 @@ export class DockerEngineClient implements EngineApi {
       follow: options.follow === true ? '1' : '0',
     });
     if (options.sinceSec !== undefined && options.sinceSec > 0) query.set('since', options.sinceSec.toFixed(3));
+    if (options.tail !== undefined) query.set('tail', String(options.tail));
     const path = `/containers/${encodeURIComponent(id)}/logs?${query}`;
     let res: StreamedResponse;
     try {

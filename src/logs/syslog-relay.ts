@@ -19,6 +19,7 @@ import type { Clock } from '../clock';
 import type { EngineApi, LogStream } from '../docker/engine-api';
 import type { Logger } from '../log/logger';
 import { LineSplitter } from './line-splitter';
+import { catchUpLog, FrameMark } from './log-catch-up';
 import { RelayRecordBuilder, type StreamName } from './relay-record';
 import { parseSyslogAddress } from './syslog-address';
 
@@ -106,6 +107,8 @@ export class SyslogRelay {
   readonly #splitters: Record<StreamName, LineSplitter> = { stdout: new LineSplitter(), stderr: new LineSplitter() };
   /** The stream of the frame being split (read by #onLine, so no closure per frame). */
   #frameStream: StreamName = 'stdout';
+  /** Frames read from the container's log, for the catch-up after the stream ends. */
+  readonly #seen = new FrameMark();
   /** The log stream while it is read, for pause()/resume(). */
   #logs: LogStream | undefined;
   #paused = false;
@@ -198,22 +201,39 @@ export class SyslogRelay {
       return;
     }
     this.#logs = logs;
+    let ended = false;
     try {
       // One promise for the whole stream; stop() must not wait for a reader destroy() does not wake.
-      await untilAborted(logs.forEach(this.#onFrame), signal);
+      ended = await untilAborted(logs.forEach(this.#onFrame), signal) !== 'aborted';
     } catch (err) {
       if (!signal.aborted) logger.warn('Syslog relay lost the container log stream', { error: errorText(err) });
     } finally {
       this.#logs = undefined;
       logs.destroy();
     }
+    if (ended) await this.#catchUp();
     for (const stream of ['stdout', 'stderr'] as const) {
       for (const line of this.#splitters[stream].flush()) this.#relayBytes(line, 0, line.length, stream);
     }
   }
 
+  /** The follow stream ended: relays what Docker may have left out of it (log-catch-up.ts). */
+  async #catchUp(): Promise<void> {
+    const { engine, containerId, logger } = this.#o;
+    const track = (logs: LogStream | undefined): void => { this.#logs = logs; };
+    try {
+      const catchingUp = catchUpLog(engine, containerId, this.#seen, this.#onFrame, track);
+      const relayed = await untilAborted(catchingUp, this.#abort.signal);
+      if (relayed === 'aborted') this.#logs?.destroy();
+      else if (relayed > 0) logger.info('Syslog relay caught up with lines the Docker log stream left out', { frames: relayed, before: this.#seen.count - relayed });
+    } catch (err) {
+      if (!this.#abort.signal.aborted) logger.warn('Syslog relay could not read the rest of the container logs', { error: errorText(err) });
+    }
+  }
+
   readonly #onFrame = (stream: StreamName, bytes: Buffer, start: number, end: number): void => {
     if (this.#abort.signal.aborted) return;
+    this.#seen.note(stream, bytes, start, end);
     this.#frameStream = stream;
     this.#splitters[stream].feed(bytes, start, end, this.#onLine);
   };

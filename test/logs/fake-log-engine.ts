@@ -21,14 +21,22 @@ export class FakeLogEngine {
   pauses = 0;
   destroyed = false;
   #queue: LogFrame[] = [];
+  /** Every frame pushed, or only logged: what a read without follow returns. */
+  readonly #log: LogFrame[] = [];
   #ended = false;
   #error: Error | undefined;
   #waiter: Waiter | undefined;
 
   push(stream: LogFrame['stream'], data: string | Buffer): void {
     const frame = { stream, data: typeof data === 'string' ? Buffer.from(data) : data };
+    this.#log.push(frame);
     if (this.#waiter) this.#wake((w) => w.resolve({ value: frame, done: false }));
     else this.#queue.push(frame);
+  }
+
+  /** Knob: a frame in the log that the follow stream leaves out (Docker ending it early). */
+  logOnly(stream: LogFrame['stream'], data: string): void {
+    this.#log.push({ stream, data: Buffer.from(data) });
   }
 
   end(): void {
@@ -56,6 +64,10 @@ export class FakeLogEngine {
       if (!this.destroyDoesNotWake) this.end();
     };
     if (source) return this.#stream(source, destroy);
+    if (options.follow !== true) {
+      const frames = options.tail === undefined ? [...this.#log] : this.#log.slice(-options.tail);
+      return this.#stream((async function* () { yield* frames; })(), () => undefined);
+    }
     const next = (): Promise<IteratorResult<LogFrame>> => {
       const frame = this.#queue.shift();
       if (frame) return Promise.resolve({ value: frame, done: false });

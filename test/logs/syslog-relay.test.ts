@@ -59,7 +59,11 @@ test('one datagram per line, stdout and stderr, with level and labels', async ()
     assert.match(r.Timestamp as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
   }
   assert.ok(listener.messages.every((m) => m.toString().endsWith('}\n')), 'each datagram ends with a newline, as logrus');
-  assert.deepEqual(engine.calls, [{ id: CONTAINER, options: { follow: true, stdout: true, stderr: true } }]);
+  // A complete stream costs one look at the log's last entry, no second read.
+  assert.deepEqual(engine.calls, [
+    { id: CONTAINER, options: { follow: true, stdout: true, stderr: true } },
+    { id: CONTAINER, options: { follow: false, tail: 1 } },
+  ]);
   assert.deepEqual(relay.stats(), { lines: 5, sent: 5, dropped: 0, sendErrors: 0, socketErrors: 0, queuedBytes: 0, peakQueuedBytes: relay.stats().peakQueuedBytes });
   assert.ok(logger.lines.some((l) => l.includes('Syslog log pump exited') && l.includes('reason="log stream ended"')));
   await listener.close();
@@ -364,5 +368,43 @@ test('a slab is not reused while a datagram in it still waits in the send queue'
   await relay.done;
   assert.ok(slow.peakQueued > 32 * 1024, `the queue held ${slow.peakQueued} B, more than a slab`);
   assert.deepEqual(listener.records().slice(1).map((r) => r.Payload), lines);
+  await listener.close();
+});
+
+test('when Docker ends the follow stream early, the rest of the log is read again and relayed once, in order', async () => {
+  const listener = await UdpListener.open();
+  const engine = new FakeLogEngine();
+  const { relay, logger } = relayFor(engine, listener.port);
+  relay.start();
+  engine.push('stdout', 'one\n');
+  engine.push('stderr', 'two error\n');
+  await listener.waitFor(3);
+  // Docker 20.10 with a lagging reader: the container exits and the stream ends, lines unsent.
+  engine.logOnly('stdout', 'three\n');
+  engine.logOnly('stderr', 'four error\n');
+  engine.logOnly('stdout', 'five\n');
+  engine.end();
+  await relay.done;
+  await listener.waitFor(6);
+  const records = listener.records().slice(1);
+  assert.deepEqual(records.map((r) => [r.Payload, r.Level]), [['one', 'info'], ['two error', 'error'], ['three', 'info'], ['four error', 'error'], ['five', 'info']]);
+  assert.deepEqual(engine.calls.map((c) => c.options), [
+    { follow: true, stdout: true, stderr: true }, { follow: false, tail: 1 }, { follow: false },
+  ]);
+  assert.ok(logger.lines.some((l) => l.includes('caught up') && l.includes('frames=3') && l.includes('before=2')), logger.lines.join('\n'));
+  await listener.close();
+});
+
+test('a whole stream ending in a repeated line needs no second read', async () => {
+  const listener = await UdpListener.open();
+  const engine = new FakeLogEngine();
+  const { relay } = relayFor(engine, listener.port);
+  relay.start();
+  for (const line of ['same\n', 'same\n']) engine.push('stdout', line);
+  engine.end();
+  await relay.done;
+  await listener.waitFor(3);
+  assert.deepEqual(listener.records().slice(1).map((r) => r.Payload), ['same', 'same']);
+  assert.equal(engine.calls.length, 2, 'only the look at the last entry');
   await listener.close();
 });
