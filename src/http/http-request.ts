@@ -59,21 +59,24 @@ export function requestStream(options: RequestOptions): Promise<http.IncomingMes
       ...(isTls ? options.tls : {}),
     });
     let settled = false;
-    const fail = (err: HttpError): void => {
-      if (settled) return;
-      settled = true;
-      req.destroy();
-      reject(err);
-    };
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(
       () => fail(new HttpError('E_HTTP_TIMEOUT', where, `${where}: no response within ${options.timeoutMs} ms`)),
       options.timeoutMs,
     );
     const onAbort = (): void => fail(new HttpError('E_HTTP_ABORTED', where, `${where}: request aborted`));
-    if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (cause: NodeJS.ErrnoException) => {
+    const fail = (err: HttpError): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      // A failed request must not leave its listener on a long-lived signal: the health
+      // monitor's lives as long as the task, and each failed check would add one.
+      options.signal?.removeEventListener('abort', onAbort);
+      req.destroy();
+      reject(err);
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (cause: NodeJS.ErrnoException) => {
       fail(new HttpError('E_HTTP_CONNECT', where, `${where}: ${cause.code ?? cause.message}`, undefined, { cause }));
     });
     req.on('response', (res) => {
