@@ -1,18 +1,29 @@
 // On a non-zero exit the container's own recent output is copied to the executor's stdout and
-// stderr, so it lands in the Mesos sandbox logs (CONTRACT §5).
+// stderr, so it lands in the Mesos sandbox logs (CONTRACT §5). On a full sandbox disk the copy
+// stops at the first write that fails: the rest would fail too, and the terminal update waits.
 import type { EngineApi } from '../docker/engine-api';
+import type { OutputStream } from '../log/fd-writer';
 import type { Logger } from '../log/logger';
 
+export interface TaskOutput { stdout: OutputStream; stderr: OutputStream }
+
+/** Copies until the output ends, a write fails, or `signal` aborts (the copy's time is up). */
 export async function copyFailureLogs(
-  engine: EngineApi, containerId: string, logsSinceMs: number,
-  output: { stdout: { write(b: Buffer | string): unknown }; stderr: { write(b: Buffer | string): unknown } },
-  logger: Logger,
+  engine: EngineApi, containerId: string, logsSinceMs: number, output: TaskOutput, logger: Logger, signal?: AbortSignal,
 ): Promise<void> {
   try {
     const sinceSec = Math.floor((Date.now() - logsSinceMs) / 1000);
     logger.info('Copying the container logs to the sandbox', { since_sec: sinceSec });
     const frames = await engine.containerLogs(containerId, { sinceSec, stdout: true, stderr: true });
-    for await (const frame of frames) (frame.stream === 'stderr' ? output.stderr : output.stdout).write(frame.data);
+    if (signal?.aborted) { frames.destroy(); return; }
+    signal?.addEventListener('abort', () => frames.destroy(), { once: true });
+    for await (const frame of frames) {
+      if (signal?.aborted) return;
+      if (!(frame.stream === 'stderr' ? output.stderr : output.stdout).write(frame.data)) {
+        logger.warn('Stopped copying the container logs: the sandbox output cannot be written', { stream: frame.stream });
+        return; // leaving the loop destroys the log stream
+      }
+    }
   } catch (err) {
     logger.error('Could not copy the container logs', { error: (err as Error).message });
   }
