@@ -90,7 +90,11 @@ export function requestStream(options: RequestOptions): Promise<http.IncomingMes
   });
 }
 
-/** Reads a whole response; rejects when the body does not arrive within timeoutMs in total. */
+/**
+ * Reads a whole response; rejects when the body does not arrive within timeoutMs in total, when
+ * the connection closes before the body is complete (a Docker engine that restarts mid-wait), or
+ * when `signal` aborts while the body is awaited.
+ */
 export async function request(options: RequestOptions): Promise<HttpResponse> {
   const started = Date.now();
   const res = await requestStream(options);
@@ -98,13 +102,26 @@ export async function request(options: RequestOptions): Promise<HttpResponse> {
   const remaining = options.timeoutMs === undefined ? undefined : Math.max(1, options.timeoutMs - (Date.now() - started));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const timer = remaining === undefined ? undefined : setTimeout(() => {
-      res.destroy();
-      reject(new HttpError('E_HTTP_TIMEOUT', where, `${where}: response body not complete within ${options.timeoutMs} ms`));
-    }, remaining);
+    let settled = false;
+    const settle = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    const fail = (err: HttpError): void => settle(() => { res.destroy(); reject(err); });
+    const timer = remaining === undefined ? undefined : setTimeout(
+      () => fail(new HttpError('E_HTTP_TIMEOUT', where, `${where}: response body not complete within ${options.timeoutMs} ms`)),
+      remaining,
+    );
+    const onAbort = (): void => fail(new HttpError('E_HTTP_ABORTED', where, `${where}: request aborted`));
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('error', (cause) => { clearTimeout(timer); reject(new HttpError('E_HTTP_BODY', where, `${where}: ${cause.message}`, res.statusCode, { cause })); });
-    res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }); });
+    res.on('error', (cause) => fail(new HttpError('E_HTTP_BODY', where, `${where}: ${cause.message}`, res.statusCode, { cause })));
+    res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) })));
+    res.on('close', () => fail(new HttpError('E_HTTP_BODY', where, `${where}: the connection closed before the response was complete`, res.statusCode)));
   });
 }
 
