@@ -78,6 +78,15 @@ export class EngineError extends Error {
   }
 }
 
+/** A bound on one request, or a way to abandon it (for requests that may hang on a stuck engine). */
+export interface RequestBounds {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A running container as the engine lists it (GET /containers/json). */
+export interface ListedContainer { id: string; name: string; labels: Record<string, string> }
+
 export interface EngineApi {
   /** True when the image is present locally under exactly this repo:tag (`:latest` implied). */
   imageExists(image: string): Promise<boolean>;
@@ -86,11 +95,19 @@ export interface EngineApi {
   /** Creates a container with the given name; resolves with its full id. */
   createContainer(name: string, body: CreateBody): Promise<string>;
   startContainer(id: string): Promise<void>;
-  /** Resolves with the exit code once the container stops (Engine API wait: noticed at once). */
-  waitContainer(id: string): Promise<number>;
-  inspectContainer(id: string): Promise<ContainerState>;
-  /** SIGTERM, then SIGKILL after timeoutSec (Engine API stop). */
-  stopContainer(id: string, timeoutSec: number): Promise<void>;
+  /**
+   * Resolves with the exit code once the container stops (Engine API wait: noticed at once).
+   * Unbounded unless `bounds` says otherwise: a container may run for months.
+   */
+  waitContainer(id: string, bounds?: RequestBounds): Promise<number>;
+  inspectContainer(id: string, bounds?: RequestBounds): Promise<ContainerState>;
+  /**
+   * SIGTERM, then SIGKILL after timeoutSec (Engine API stop). The engine answers once the
+   * container is gone; the request is bounded by timeoutSec plus a margin, or less by `bounds`.
+   */
+  stopContainer(id: string, timeoutSec: number, bounds?: RequestBounds): Promise<void>;
+  /** Running containers carrying every one of these label keys (Engine API list, label filter). */
+  listContainers(labelKeys: string[], bounds?: RequestBounds): Promise<ListedContainer[]>;
   removeContainer(id: string): Promise<void>;
   /** Output as demultiplexed frames; with follow, ends when the container stops. */
   containerLogs(id: string, options: LogsOptions): Promise<LogStream>;

@@ -10,7 +10,7 @@ import { streamedGet, type StreamedResponse } from '../http/streamed-get';
 import { describeDockerTarget, type DockerTarget } from './docker-host';
 import {
   EngineError, type ContainerState, type CreateBody, type EngineApi, type EngineErrorCode, type LogFrame, type LogFrameSink, type LogStream, type LogsOptions,
-  type RegistryAuth,
+  type ListedContainer, type RegistryAuth, type RequestBounds,
 } from './engine-api';
 import { familiarRepository, parseImageRef, repositoryOf, type ImageRef } from './image-ref';
 import { LogDemuxer, LogStreamError } from './log-demux';
@@ -21,6 +21,13 @@ export interface EngineClientOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/**
+ * How long after the stop timeout the engine may take to answer a stop: after the SIGKILL it only
+ * waits for the process to go. Longer means a hung engine (CONTRACT §12): the stop is retried.
+ */
+const STOP_ANSWER_MARGIN_MS = 10_000;
+/** A pull that reports no progress for this long is stalled (a hung engine or registry). */
+const PULL_STALL_MS = 120_000;
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 
@@ -59,11 +66,12 @@ export class DockerEngineClient implements EngineApi {
       new EngineError('E_PULL_FAILED', `pulling image ${image} failed: ${redact(detail, secrets)}`, status, { cause });
     let res: IncomingMessage;
     try {
-      // No timeout: a big image takes as long as it takes; the registry client inside dockerd
-      // has its own timeouts and reports them in the stream.
+      // No overall timeout: a big image takes as long as it takes, and the registry client
+      // inside dockerd has its own timeouts and reports them in the stream. But the engine must
+      // answer, and then report progress (CONTRACT §12: a hung engine must not hang the launch).
       res = await requestStream({
         method: 'POST', url: this.#url(`/images/create?${query}`), socketPath: this.#socketPath(),
-        headers: auth ? { 'x-registry-auth': encodeRegistryAuth(auth) } : {},
+        headers: auth ? { 'x-registry-auth': encodeRegistryAuth(auth) } : {}, timeoutMs: this.#timeoutMs,
       });
     } catch (err) {
       throw this.#transportError(err, 'POST /images/create');
@@ -77,6 +85,7 @@ export class DockerEngineClient implements EngineApi {
     // a broken download), so the pull is done only when the stream ends without one.
     const decoder = new StringDecoder('utf8');
     let carry = '';
+    res.socket.setTimeout(PULL_STALL_MS, () => res.destroy(new Error(`no progress for ${PULL_STALL_MS / 1000} s`)));
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) {
         const lines = (carry + decoder.write(chunk)).split('\n');
@@ -106,15 +115,15 @@ export class DockerEngineClient implements EngineApi {
     if (res.status !== 204 && res.status !== 304) throw this.#statusError(res, `starting container ${id}`, 'E_NO_SUCH_CONTAINER');
   }
 
-  async waitContainer(id: string): Promise<number> {
-    // Long-lived on purpose (CONTRACT §5: the exit is noticed at once), so no timeout.
-    const res = await this.#call('POST', `/containers/${encodeURIComponent(id)}/wait`, { timeoutMs: null });
+  async waitContainer(id: string, bounds: RequestBounds = {}): Promise<number> {
+    // Long-lived on purpose (CONTRACT §5: the exit is noticed at once): no timeout unless asked.
+    const res = await this.#call('POST', `/containers/${encodeURIComponent(id)}/wait`, { timeoutMs: bounds.timeoutMs ?? null, signal: bounds.signal });
     if (res.status !== 200) throw this.#statusError(res, `waiting for container ${id}`, 'E_NO_SUCH_CONTAINER');
     return (parseJson(res.body, `waiting for container ${id}`) as { StatusCode: number }).StatusCode;
   }
 
-  async inspectContainer(id: string): Promise<ContainerState> {
-    const found = await this.#inspect(id);
+  async inspectContainer(id: string, bounds: RequestBounds = {}): Promise<ContainerState> {
+    const found = await this.#inspect(id, bounds);
     return {
       id: found.Id,
       running: found.State?.Running === true,
@@ -126,13 +135,23 @@ export class DockerEngineClient implements EngineApi {
     };
   }
 
-  async stopContainer(id: string, timeoutSec: number): Promise<void> {
+  async stopContainer(id: string, timeoutSec: number, bounds: RequestBounds = {}): Promise<void> {
     // Rounded up: a fractional grace period (CONTRACT §5 kill_policy) must not be cut short.
     const t = Math.max(0, Math.ceil(timeoutSec));
     // The engine answers only after the container is gone: up to t seconds, then the SIGKILL.
-    const res = await this.#call('POST', `/containers/${encodeURIComponent(id)}/stop?t=${t}`, { timeoutMs: t * 1000 + this.#timeoutMs });
+    // bounds.timeoutMs can only shorten that (a SHUTDOWN's grace period ends first).
+    const timeoutMs = Math.min(bounds.timeoutMs ?? Infinity, t * 1000 + STOP_ANSWER_MARGIN_MS);
+    const res = await this.#call('POST', `/containers/${encodeURIComponent(id)}/stop?t=${t}`, { timeoutMs, signal: bounds.signal });
     // 304: already stopped.
     if (res.status !== 204 && res.status !== 304) throw this.#statusError(res, `stopping container ${id}`, 'E_NO_SUCH_CONTAINER');
+  }
+
+  async listContainers(labelKeys: string[], bounds: RequestBounds = {}): Promise<ListedContainer[]> {
+    const filters = JSON.stringify({ label: labelKeys, status: ['running'] });
+    const res = await this.#call('GET', `/containers/json?${new URLSearchParams({ filters })}`, { timeoutMs: bounds.timeoutMs, signal: bounds.signal });
+    if (res.status !== 200) throw this.#statusError(res, 'listing containers');
+    const listed = parseJson(res.body, 'listing containers') as { Id: string; Names?: string[] | null; Labels?: Record<string, string> | null }[];
+    return listed.map((c) => ({ id: c.Id, name: (c.Names?.[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }));
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -170,19 +189,20 @@ export class DockerEngineClient implements EngineApi {
     return logFrames(res, tty, `the log stream of container ${id} from ${this.#where}`);
   }
 
-  async #inspect(id: string): Promise<InspectBody> {
-    const res = await this.#call('GET', `/containers/${encodeURIComponent(id)}/json`);
+  async #inspect(id: string, bounds: RequestBounds = {}): Promise<InspectBody> {
+    const res = await this.#call('GET', `/containers/${encodeURIComponent(id)}/json`, { timeoutMs: bounds.timeoutMs, signal: bounds.signal });
     if (res.status !== 200) throw this.#statusError(res, `inspecting container ${id}`, 'E_NO_SUCH_CONTAINER');
     return parseJson(res.body, `inspecting container ${id}`) as InspectBody;
   }
 
-  /** One whole request; timeoutMs null means none. */
-  async #call(method: string, path: string, options: { body?: string; timeoutMs?: number | null } = {}): Promise<HttpResponse> {
+  /** One whole request; timeoutMs null means none, undefined the client's default. */
+  async #call(method: string, path: string, options: { body?: string; timeoutMs?: number | null; signal?: AbortSignal } = {}): Promise<HttpResponse> {
     try {
       return await request({
         method, url: this.#url(path), socketPath: this.#socketPath(), body: options.body,
         headers: options.body === undefined ? {} : JSON_HEADERS,
         timeoutMs: options.timeoutMs === null ? undefined : options.timeoutMs ?? this.#timeoutMs,
+        signal: options.signal,
       });
     } catch (err) {
       throw this.#transportError(err, `${method} ${path.split('?')[0]}`);
@@ -198,6 +218,9 @@ export class DockerEngineClient implements EngineApi {
   }
 
   #transportError(err: unknown, what: string): EngineError {
+    if (err instanceof HttpError && err.code === 'E_HTTP_ABORTED') {
+      return new EngineError('E_ENGINE_UNREACHABLE', `${what} to the Docker engine at ${this.#where} was abandoned`, undefined, { cause: err });
+    }
     if (err instanceof HttpError && err.code === 'E_HTTP_TIMEOUT') {
       return new EngineError('E_ENGINE_UNREACHABLE', `the Docker engine at ${this.#where} did not answer ${what} in time`, undefined, { cause: err });
     }
