@@ -1,7 +1,10 @@
 // Wires the agent's events to the one task this executor runs (CONTRACT §5): one task per
 // executor, a second LAUNCH failed without touching the first, KILL/SHUTDOWN/signals stop the
-// container, and after the terminal update the executor waits (bounded) for its ACKNOWLEDGED
-// and exits, instead of sleeping a fixed 2 s as the Go original did.
+// container, and after the terminal update the executor waits for its ACKNOWLEDGED and exits,
+// instead of sleeping a fixed 2 s as the Go original did. With checkpointing the agent may be
+// away (restarting) right when the container exits (CONTRACT §12): the executor then stays,
+// re-subscribing as the driver does, until the update is acknowledged or MESOS_RECOVERY_TIMEOUT
+// passes; no fixed wait may drop the terminal update.
 import type { Logger } from '../log/logger';
 import type { DriverHandlers, ExecutorDriver } from '../mesos/driver';
 import { buildStatus, type StatusFields } from '../mesos/status';
@@ -13,8 +16,12 @@ export interface ExecutorDeps {
   logger: Logger;
   createRunner(task: TaskInfo, executor: Executor): TaskRunner;
   shutdownGracePeriodMs: number;
-  /** How long to wait for the terminal update's ACKNOWLEDGED before exiting anyway. */
+  /** Without checkpointing: how long to wait for the terminal update's ACKNOWLEDGED. */
   ackTimeoutMs: number;
+  /** MESOS_CHECKPOINT: the agent recovers, so the terminal update is worth waiting for. */
+  checkpoint: boolean;
+  /** MESOS_RECOVERY_TIMEOUT: with checkpointing, the longest wait for that ACKNOWLEDGED. */
+  recoveryTimeoutMs: number;
   exit(code: number): void;
 }
 
@@ -99,15 +106,23 @@ export class Executor {
   async #finish(terminalUuid: string): Promise<void> {
     if (this.#finishing) return;
     this.#finishing = true;
+    const { driver, logger, checkpoint } = this.#deps;
+    const waitMs = checkpoint ? this.#deps.recoveryTimeoutMs : this.#deps.ackTimeoutMs;
+    if (!driver.connected) logger.warn('The agent is away; waiting for it to acknowledge the terminal update', { checkpoint, timeout_ms: waitMs });
     // The log relay may still be reading the container's last output meanwhile (bounded).
-    const [acked] = await Promise.all([this.#deps.driver.waitForAcknowledgement(terminalUuid, this.#deps.ackTimeoutMs), this.#runner?.finishRelay()]);
-    if (!acked) this.#deps.logger.warn('The terminal update was not acknowledged in time; exiting anyway', { timeout_ms: this.#deps.ackTimeoutMs });
-    this.#deps.logger.info('Executor exiting');
-    this.#deps.driver.stop();
+    const [acked] = await Promise.all([driver.waitForAcknowledgement(terminalUuid, waitMs), this.#runner?.finishRelay()]);
+    if (!acked) logger.warn('The terminal update was not acknowledged in time; exiting anyway', { timeout_ms: waitMs });
+    logger.info('Executor exiting');
+    driver.stop();
     this.#deps.exit(0);
   }
 
   async #agentLost(reason: string): Promise<void> {
+    if (this.#finishing) {
+      this.#deps.logger.error(`Giving up on the agent: ${reason}; the terminal update was not acknowledged`);
+      this.#deps.exit(1);
+      return;
+    }
     this.#deps.logger.error(`Giving up on the agent: ${reason}; stopping the task`);
     // No container outlives its executor (CONTRACT §5).
     await this.#runner?.stopNow();

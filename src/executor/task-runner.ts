@@ -1,17 +1,22 @@
 // One task's life as one container (CONTRACT §5): STARTING, launch (seeds, spec, Vault, pull,
 // create, start), RUNNING, then the exit, noticed at once through the Engine API's wait, mapped
 // to a terminal state. Kill, unhealthy verdicts and shutdown all end in the same place: the
-// container stops, and the terminal update follows from its exit code.
+// container stops, and the terminal update follows from its exit code. A Docker engine that
+// restarts or hangs (CONTRACT §12) changes none of that: the exit watch re-attaches, stops are
+// retried, and the only update sent without a confirmed exit is the one a SHUTDOWN's grace
+// period forces, which says the engine did not answer.
 import type { Clock } from '../clock';
 import type { Settings } from '../config/settings';
 import { taskInfoToContainerSpec, type ContainerSpec } from '../docker/container-spec';
 import type { EngineApi, EngineError } from '../docker/engine-api';
+import { ExitWatch, type ContainerExit } from '../docker/exit-watch';
+import { stopPersistently } from '../docker/persistent-stop';
 import { TaskInvalidError } from '../docker/task-invalid-error';
 import type { Logger } from '../log/logger';
 import type { StatusFields } from '../mesos/status';
 import type { KillPolicy, TaskInfo, TaskState } from '../mesos/types';
 import { exitCodeToState, exitMessage, stopTimeoutSec } from './exit-status';
-import { copyFailureLogs } from './failure-logs';
+import { copyFailureLogs, type TaskOutput } from './failure-logs';
 import { pullWithRetries } from './image-pull';
 import type { LogRelay, Stoppable, TaskServices } from './task-services';
 
@@ -34,8 +39,19 @@ export interface TaskRunnerDeps {
   /** Whether the framework understands TASK_KILLING (its TASK_KILLING_STATE capability). */
   killingCapable(): boolean;
   setTitle(title: string): void;
-  output: { stdout: { write(b: Buffer | string): unknown }; stderr: { write(b: Buffer | string): unknown } };
+  output: TaskOutput;
+  /** Owner labels put on the container, so an orphan can be found and stopped (orphan-reaper.ts). */
+  ownerLabels?: Record<string, string>;
+  /** Exit watch timing; the defaults suit production, tests shorten them. */
+  exitWatch?: { probeIntervalMs?: number; probeTimeoutMs?: number };
 }
+
+/** Kept back from a SHUTDOWN's stop for the SIGKILL and the engine's answer (~0.1 s measured). */
+const KILL_CONFIRM_MS = 1000;
+/** How long the failure-log copy may take: the terminal update waits for it. */
+const FAILURE_LOG_COPY_MS = 30_000;
+/** How long stopping the container may take when the executor must exit (agent lost, crash). */
+const STOP_NOW_MS = 10_000;
 
 export interface KillRequest {
   /** Why, for the terminal message: "KILL from the scheduler", "SHUTDOWN from the agent"... */
@@ -54,14 +70,16 @@ export class TaskRunner {
   #containerId: string | undefined;
   #stopReason: string | undefined;
   #unhealthy: string | undefined;
-  #exited = false;
-  /** Aborted when the container exits: cuts short the waits that end with it (the drain). */
+  /** Aborted once the container's exit (or disappearance) is known: ends stops and the drain. */
   readonly #exit = new AbortController();
-  #terminalSent = false;
+  #terminalUuid: string | undefined;
   #health: Stoppable | undefined;
   #relay: LogRelay | undefined;
-  /** When a SHUTDOWN's budget runs out: the relay's drain must end by then too. */
+  #watch: ExitWatch | undefined;
+  /** When a SHUTDOWN's budget runs out: the stop, the relay's drain and the run end by then. */
   #deadline: number | undefined;
+  #deadlinePassed!: () => void;
+  readonly #deadlineReached = new Promise<void>((resolve) => { this.#deadlinePassed = resolve; });
 
   constructor(task: TaskInfo, deps: TaskRunnerDeps) {
     this.#task = task;
@@ -72,8 +90,16 @@ export class TaskRunner {
 
   get containerId(): string | undefined { return this.#containerId; }
 
-  /** Runs the task to its end; resolves with the terminal update's uuid. */
+  /**
+   * Runs the task to its end; resolves with the terminal update's uuid. A SHUTDOWN whose grace
+   * period passes before the engine confirms the exit ends the run with an update that says so.
+   */
   async run(): Promise<string> {
+    const ended = await Promise.race([this.#lifecycle(), this.#deadlineReached.then(() => undefined)]);
+    return ended ?? this.#terminalUuid ?? this.#engineDidNotAnswer();
+  }
+
+  async #lifecycle(): Promise<string> {
     const { engine, services, settings } = this.#deps;
     this.#send('TASK_STARTING');
     try {
@@ -105,6 +131,11 @@ export class TaskRunner {
       const id = await this.#create(spec, env);
       this.#containerId = id;
       step = 'Starting the container';
+      if (this.#terminalUuid !== undefined) {
+        // A SHUTDOWN's grace period ran out while the engine was creating it: never start it.
+        await engine.removeContainer(id).catch((e: Error) => this.#log.error('Could not remove the container of a task that already ended', { error: e.message }));
+        return this.#terminalUuid;
+      }
       try {
         await engine.startContainer(id);
       } catch (err) {
@@ -126,15 +157,16 @@ export class TaskRunner {
    */
   async #create(spec: ContainerSpec, env: string[]): Promise<string> {
     const { engine } = this.#deps;
+    const body = { ...spec.body, Env: env, Labels: { ...spec.body.Labels, ...this.#deps.ownerLabels } };
     try {
-      return await engine.createContainer(spec.name, { ...spec.body, Env: env });
+      return await engine.createContainer(spec.name, body);
     } catch (err) {
       if ((err as EngineError).status !== 409) throw err;
       const existing = await engine.inspectContainer(spec.name);
       if (existing.running) throw new Error(`a container named ${spec.name} is already running for this task id`);
       this.#log.warn('Replacing the exited container of an earlier run of this task id', { name: spec.name });
       await engine.removeContainer(existing.id);
-      return engine.createContainer(spec.name, { ...spec.body, Env: env });
+      return engine.createContainer(spec.name, body);
     }
   }
 
@@ -142,10 +174,8 @@ export class TaskRunner {
     const { engine, services, settings } = this.#deps;
     const serviceId = id.slice(0, 12);
     this.#log = this.#log.child({ container: serviceId });
-    const exit = engine.waitContainer(id).then((code) => code, (err: Error) => {
-      this.#log.error('Could not read the container exit status', { error: err.message });
-      return undefined;
-    });
+    const watch = new ExitWatch({ engine, containerId: id, clock: this.#deps.clock, logger: this.#log, ...this.#deps.exitWatch });
+    this.#watch = watch;
     this.#deps.setTitle(`sidecar-executor ${serviceId} (${spec.image})`);
     this.#send('TASK_RUNNING', { message: `Container ${serviceId} running` });
     this.#log.info('Container running');
@@ -153,7 +183,7 @@ export class TaskRunner {
     if (spec.sidecarDiscover) {
       this.#health = services.watchHealth(serviceId, {
         onHealthChanged: (healthy, detail) => {
-          if (!this.#exited) this.#send('TASK_RUNNING', { healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: detail });
+          if (!this.#exit.signal.aborted) this.#send('TASK_RUNNING', { healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: detail });
         },
         onUnhealthy: (detail) => {
           this.#unhealthy = detail;
@@ -164,24 +194,52 @@ export class TaskRunner {
     }
     this.#relay = services.startLogRelay(id, spec.labels);
 
-    const code = await exit;
-    this.#exited = true;
+    const exit = await watch.exit;
     this.#exit.abort();
     await this.#health?.stop();
-    this.#log.info('Container exited', { status: code ?? 'unknown' });
-    if (code !== 0) await copyFailureLogs(engine, id, settings.logsSinceMs, this.#deps.output, this.#log);
-    if (this.#unhealthy) {
-      return this.#terminal('TASK_FAILED', { message: `Sidecar found the service unhealthy (${this.#unhealthy}); ${exitMessage(code, undefined).toLowerCase()}` });
+    if (exit.kind === 'gone') {
+      this.#log.error('The container is gone: the Docker engine no longer knows it', { detail: exit.detail });
+      void this.#relay?.stop();
+      const killed = this.#stopReason !== undefined && this.#unhealthy === undefined;
+      return this.#terminal(killed ? 'TASK_KILLED' : 'TASK_FAILED', {
+        message: `Container ${serviceId} is gone: the Docker engine no longer knows it (removed, or its state was lost)${this.#stopReason ? ` while the executor stopped it (${this.#stopReason})` : ''}`,
+      });
     }
-    return this.#terminal(exitCodeToState(code), { message: exitMessage(code, this.#stopReason) });
+    const code = exit.code;
+    this.#log.info('Container exited', { status: code, oom_killed: exit.oomKilled || undefined });
+    if (code !== 0) await this.#copyFailureLogs(id);
+    return this.#terminal(...this.#exitStatus(exit, spec));
+  }
+
+  /** The terminal state and fields for a container's exit (CONTRACT §5, §13). */
+  #exitStatus(exit: ContainerExit & { kind: 'exited' }, spec: ContainerSpec): [TaskState, StatusFields] {
+    if (this.#unhealthy) {
+      return ['TASK_FAILED', { healthy: false, message: `Sidecar found the service unhealthy (${this.#unhealthy}); ${exitMessage(exit.code, undefined).toLowerCase()}` }];
+    }
+    if (exit.oomKilled) {
+      const limit = spec.body.HostConfig.Memory;
+      const what = limit ? `its memory limit (${Math.round(limit / 1048576)} MB)` : 'the memory available to it';
+      return ['TASK_FAILED', { reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: `Container used more than ${what} and was killed by the kernel; ${exitMessage(exit.code, undefined).toLowerCase()}` }];
+    }
+    return [exitCodeToState(exit.code), { message: exitMessage(exit.code, this.#stopReason) }];
+  }
+
+  /** The container's recent output into the sandbox, bounded: the terminal update waits for it. */
+  async #copyFailureLogs(id: string): Promise<void> {
+    const { engine, settings, clock } = this.#deps;
+    const bound = new AbortController();
+    const budget = Math.min(FAILURE_LOG_COPY_MS, this.#deadline === undefined ? Infinity : this.#deadline - clock.now());
+    const copied = copyFailureLogs(engine, id, settings.logsSinceMs, this.#deps.output, this.#log, bound.signal);
+    await Promise.race([copied, clock.sleep(Math.max(0, budget), bound.signal)]);
+    bound.abort();
   }
 
   /** KILL, SHUTDOWN or a signal: TASK_KILLING, drain in Sidecar, then stop (CONTRACT §5, §6). */
   async kill(request: KillRequest): Promise<void> {
-    if (this.#terminalSent || this.#exited) return;
-    const { settings, services } = this.#deps;
-    const deadline = request.budgetMs === undefined ? undefined : this.#deps.clock.now() + request.budgetMs;
-    this.#deadline ??= deadline;
+    if (this.#terminalUuid !== undefined || this.#exit.signal.aborted) return;
+    const { settings, services, clock } = this.#deps;
+    if (request.budgetMs !== undefined) this.#setDeadline(clock.now() + request.budgetMs);
+    const deadline = this.#deadline;
     let timeoutSec = stopTimeoutSec(request.killPolicy?.grace_period?.nanoseconds ?? this.#task.kill_policy?.grace_period?.nanoseconds, settings.killTaskTimeoutSec);
     if (this.#stopReason) {
       // A second KILL may carry a shorter grace period to force the kill (executor.proto Kill).
@@ -197,14 +255,15 @@ export class TaskRunner {
     const drainMs = this.#spec?.sidecarDiscover ? settings.sidecarDrainingDurationMs : 0;
     if (drainMs > 0) {
       // Within a budget, draining may take half of it; the stop gets the rest.
-      const drainBudget = deadline === undefined ? Infinity : (deadline - this.#deps.clock.now()) / 2;
-      const started = this.#deps.clock.now();
+      const drainBudget = deadline === undefined ? Infinity : (deadline - clock.now()) / 2;
+      const started = clock.now();
       const accepted = await withTimeout(services.drain(id.slice(0, 12)), drainBudget, false);
       this.#log.info(accepted ? 'Draining in Sidecar' : 'Sidecar did not accept the drain; waiting anyway', { duration_ms: drainMs });
-      const left = Math.min(drainMs, drainBudget) - (this.#deps.clock.now() - started);
-      if (left > 0) await this.#deps.clock.sleep(left, this.#exit.signal);
+      const left = Math.min(drainMs, drainBudget) - (clock.now() - started);
+      if (left > 0) await clock.sleep(left, this.#exit.signal);
     }
-    if (deadline !== undefined) timeoutSec = Math.max(0, Math.min(timeoutSec, Math.floor((deadline - this.#deps.clock.now()) / 1000)));
+    // Within a budget, SIGKILL comes early enough for the engine to confirm the exit in time.
+    if (deadline !== undefined) timeoutSec = Math.max(0, Math.min(timeoutSec, Math.floor((deadline - clock.now() - KILL_CONFIRM_MS) / 1000)));
     await this.#stop(timeoutSec);
   }
 
@@ -229,17 +288,41 @@ export class TaskRunner {
   /** Stops the container at once, for when the executor must exit (agent lost, crash). */
   async stopNow(): Promise<void> {
     this.#stopReason ??= 'the executor is exiting';
-    if (this.#containerId && !this.#exited) await this.#stop(Math.min(this.#deps.settings.killTaskTimeoutSec, 2));
+    const until = this.#deps.clock.now() + STOP_NOW_MS;
+    await this.#stop(Math.min(this.#deps.settings.killTaskTimeoutSec, 2), () => Math.min(until, this.#deadline ?? Infinity));
+    this.#watch?.stop();
   }
 
-  async #stop(timeoutSec: number): Promise<void> {
+  async #stop(timeoutSec: number, deadline = (): number | undefined => this.#deadline): Promise<void> {
     const id = this.#containerId;
-    if (!id || this.#exited) return;
-    try {
-      await this.#deps.engine.stopContainer(id, timeoutSec);
-    } catch (err) {
-      this.#log.error('Could not stop the container', { error: (err as Error).message });
+    if (!id || this.#exit.signal.aborted) return;
+    const { engine, clock } = this.#deps;
+    const outcome = await stopPersistently({ engine, containerId: id, clock, logger: this.#log, graceSec: timeoutSec, deadline, exited: this.#exit.signal });
+    if (outcome === 'deadline') this.#log.error('Could not stop the container in time: the Docker engine did not answer');
+  }
+
+  /** The earliest deadline wins: a second SHUTDOWN cannot extend the first one's. */
+  #setDeadline(at: number): void {
+    if (this.#deadline !== undefined && this.#deadline <= at) return;
+    this.#deadline = at;
+    void this.#deps.clock.sleep(at - this.#deps.clock.now()).then(() => {
+      if (this.#deadline === at) this.#deadlinePassed();
+    });
+  }
+
+  /** The grace period of a SHUTDOWN passed before the engine confirmed the container's exit. */
+  #engineDidNotAnswer(): string {
+    this.#watch?.stop();
+    void this.#relay?.stop();
+    const reason = this.#stopReason ?? 'SHUTDOWN';
+    const id = this.#containerId;
+    if (id === undefined) {
+      return this.#terminal('TASK_KILLED', { message: `Task killed before its container started (${reason}); the Docker engine did not answer within the shutdown grace period` });
     }
+    this.#log.error('The shutdown grace period passed before the Docker engine confirmed the container stopped');
+    return this.#terminal('TASK_FAILED', {
+      message: `The Docker engine did not answer within the shutdown grace period: container ${id.slice(0, 12)} could not be confirmed stopped (${reason}) and may still be running`,
+    });
   }
 
   #killedBeforeStart(): string {
@@ -247,13 +330,15 @@ export class TaskRunner {
   }
 
   #send(state: TaskState, fields?: StatusFields): string {
-    this.#log.info('Sending status update', { state, message: fields?.message, healthy: fields?.healthy });
-    return this.#deps.sendStatus(state, fields);
+    const uuid = this.#deps.sendStatus(state, fields);
+    this.#log.info('Sending status update', { state, message: fields?.message, healthy: fields?.healthy, reason: fields?.reason, uuid });
+    return uuid;
   }
 
+  /** The one terminal update of the task; a later call returns the first one's uuid. */
   #terminal(state: TaskState, fields: StatusFields): string {
-    this.#terminalSent = true;
-    return this.#send(state, fields);
+    this.#terminalUuid ??= this.#send(state, fields);
+    return this.#terminalUuid;
   }
 }
 
