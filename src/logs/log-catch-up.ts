@@ -46,10 +46,21 @@ export async function catchUpLog(
   await readAll(await engine.containerLogs(containerId, { follow: false, tail: 1 }), last.note, track);
   if (last.count === 0 || last.sameLastFrame(seen)) return 0;
   // Snapshot: onFrame may note the frames it relays in `seen` too.
-  const skip = seen.count;
+  return relayLogAfter(engine, containerId, seen.count, onFrame, track, false);
+}
+
+/**
+ * Reads the container's log from its start, relaying through onFrame only the frames after the
+ * first `skip`; resolves with how many were relayed. With follow, the stream lasts as long as
+ * the container runs: the relay resuming after a Docker engine restart (CONTRACT §12).
+ */
+export async function relayLogAfter(
+  engine: Pick<EngineApi, 'containerLogs'>, containerId: string, skip: number, onFrame: LogFrameSink,
+  track: (logs: LogStream | undefined) => void, follow: boolean,
+): Promise<number> {
   let index = 0;
   let relayed = 0;
-  await readAll(await engine.containerLogs(containerId, { follow: false }), (stream, bytes, start, end) => {
+  await readAll(await engine.containerLogs(containerId, { follow }), (stream, bytes, start, end) => {
     if (index++ < skip) return;
     relayed++;
     onFrame(stream, bytes, start, end);

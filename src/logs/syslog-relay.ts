@@ -16,10 +16,10 @@ import dgram from 'node:dgram';
 import type * as dnsPromises from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Clock } from '../clock';
-import type { EngineApi, LogStream } from '../docker/engine-api';
+import { EngineError, type EngineApi, type LogStream } from '../docker/engine-api';
 import type { Logger } from '../log/logger';
 import { LineSplitter } from './line-splitter';
-import { catchUpLog, FrameMark } from './log-catch-up';
+import { catchUpLog, FrameMark, relayLogAfter } from './log-catch-up';
 import { RelayRecordBuilder, type StreamName } from './relay-record';
 import { parseSyslogAddress } from './syslog-address';
 
@@ -33,20 +33,23 @@ export interface SyslogRelaySettings {
 }
 
 export interface SyslogRelayOptions {
-  engine: Pick<EngineApi, 'containerLogs'>;
+  engine: Pick<EngineApi, 'containerLogs' | 'inspectContainer'>;
   containerId: string;
   labels: Readonly<Record<string, string>>;
   settings: SyslogRelaySettings;
   logger: Logger;
   clock: Clock;
-  /** Where ContainerLogsStdout copies go; process.stdout by default. */
-  stdout?: { write(s: string): void };
+  /** Where ContainerLogsStdout copies go (the executor's stdout: fd-writer.ts, never throws). */
+  stdout?: { write(data: string | Buffer): unknown };
   /** Cap on bytes queued in node:dgram, not yet given to the kernel; 256 KiB by default (10 MB budget). */
   maxQueuedBytes?: number;
   dropWarningIntervalMs?: number;
   /** How long the end waits for sends still in flight; 1 s by default. */
   drainTimeoutMs?: number;
   maxDatagramBytes?: number;
+  /** First and largest delay between attempts to re-attach while the engine is away. */
+  reattachBaseMs?: number;
+  reattachMaxMs?: number;
   /** Makes the UDP socket; node:dgram by default (tests pass one whose sends queue). */
   createSocket?: (type: 'udp4' | 'udp6') => RelaySocket;
 }
@@ -177,14 +180,42 @@ export class SyslogRelay {
   }
 
   /**
-   * Reads the log stream in push mode until it ends or the relay is stopped; then flushes
-   * partial lines. Each chunk of the HTTP response is split into frames, lines and records in
-   * one synchronous pass (no promise nor closure per frame or line); backpressure pauses the
-   * stream instead (see #send).
+   * Follows the log until the container has exited and its output is relayed, or the relay is
+   * stopped; then flushes partial lines. A stream that ends or breaks while the container still
+   * runs is the Docker engine restarting (CONTRACT §12, live-restore): the relay waits until the
+   * engine answers, then follows again from where it was, skipping the frames it relayed.
    */
   async #pump(): Promise<void> {
+    const { logger, clock, reattachBaseMs = 250, reattachMaxMs = 5000 } = this.#o;
+    const signal = this.#abort.signal;
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      const outcome = await this.#follow();
+      if (outcome === 'aborted' || outcome === 'gone') break;
+      const state = await this.#containerState();
+      if (state === 'aborted') break;
+      if (state === 'exited') {
+        if (outcome === 'ended') await this.#catchUp();
+        else await this.#relayRest(false);
+        break;
+      }
+      logger.info('Syslog relay follows the container logs again', { relayed_frames: this.#seen.count });
+      // A stream that keeps breaking at once must not spin.
+      await clock.sleep(Math.min(reattachMaxMs, reattachBaseMs * 2 ** Math.min(attempt, 8)), signal);
+    }
+    for (const stream of ['stdout', 'stderr'] as const) {
+      for (const line of this.#splitters[stream].flush()) this.#relayBytes(line, 0, line.length, stream);
+    }
+  }
+
+  /**
+   * Reads one follow stream in push mode until it ends, breaks or the relay is stopped. Each
+   * chunk of the HTTP response is split into frames, lines and records in one synchronous pass
+   * (no promise nor closure per frame or line); backpressure pauses the stream instead (#send).
+   */
+  async #follow(): Promise<'ended' | 'broken' | 'aborted' | 'gone'> {
     const { engine, containerId, logger } = this.#o;
     const signal = this.#abort.signal;
+    if (this.#seen.count > 0) return this.#relayRest(true);
     let logs: LogStream;
     try {
       // No `since`: everything from the container's start, as the Go original (since 0).
@@ -192,28 +223,55 @@ export class SyslogRelay {
       const opened = await untilAborted(opening, signal);
       if (opened === 'aborted') {
         opening.then((late) => late.destroy(), () => undefined);
-        return;
+        return 'aborted';
       }
       logs = opened;
     } catch (err) {
-      this.#finish('could not follow the container logs');
       logger.warn('Syslog relay could not follow the container logs', { error: errorText(err) });
-      return;
+      return isGone(err) ? 'gone' : 'broken';
     }
     this.#logs = logs;
-    let ended = false;
     try {
       // One promise for the whole stream; stop() must not wait for a reader destroy() does not wake.
-      ended = await untilAborted(logs.forEach(this.#onFrame), signal) !== 'aborted';
+      return await untilAborted(logs.forEach(this.#onFrame), signal) === 'aborted' ? 'aborted' : 'ended';
     } catch (err) {
-      if (!signal.aborted) logger.warn('Syslog relay lost the container log stream', { error: errorText(err) });
+      if (signal.aborted) return 'aborted';
+      logger.warn('Syslog relay lost the container log stream', { error: errorText(err) });
+      return 'broken';
     } finally {
       this.#logs = undefined;
       logs.destroy();
     }
-    if (ended) await this.#catchUp();
-    for (const stream of ['stdout', 'stderr'] as const) {
-      for (const line of this.#splitters[stream].flush()) this.#relayBytes(line, 0, line.length, stream);
+  }
+
+  /** The log after the frames already relayed: followed (re-attaching) or up to its end. */
+  async #relayRest(follow: boolean): Promise<'ended' | 'broken' | 'aborted' | 'gone'> {
+    const { engine, containerId, logger } = this.#o;
+    const track = (logs: LogStream | undefined): void => { this.#logs = logs; };
+    try {
+      const reading = relayLogAfter(engine, containerId, this.#seen.count, this.#onFrame, track, follow);
+      if (await untilAborted(reading, this.#abort.signal) === 'aborted') { this.#logs?.destroy(); return 'aborted'; }
+      return 'ended';
+    } catch (err) {
+      if (this.#abort.signal.aborted) return 'aborted';
+      logger.warn('Syslog relay could not read the container logs', { error: errorText(err) });
+      return isGone(err) ? 'gone' : 'broken';
+    }
+  }
+
+  /** Whether the container still runs, asked until the engine answers (or the relay stops). */
+  async #containerState(): Promise<'running' | 'exited' | 'aborted'> {
+    const { engine, containerId, clock, reattachBaseMs = 250, reattachMaxMs = 5000 } = this.#o;
+    const signal = this.#abort.signal;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await engine.inspectContainer(containerId, { timeoutMs: 10_000, signal })).running ? 'running' : 'exited';
+      } catch (err) {
+        if (signal.aborted) return 'aborted';
+        if (isGone(err)) return 'exited';
+      }
+      await clock.sleep(Math.min(reattachMaxMs, reattachBaseMs * 2 ** Math.min(attempt, 8)), signal);
+      if (signal.aborted) return 'aborted';
     }
   }
 
@@ -275,7 +333,7 @@ export class SyslogRelay {
   }
 
   #emit(record: Buffer, text: string | undefined): void {
-    if (this.#o.settings.containerLogsStdout) (this.#o.stdout ?? process.stdout).write(text ?? record.toString('latin1'));
+    if (this.#o.settings.containerLogsStdout) this.#o.stdout?.write(text ?? record);
     this.#send(record);
   }
 
@@ -432,6 +490,10 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
 function alreadyResolved(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void): void {
   // dgram passes the socket's family as a number (node's typing says an options object).
   callback(null, address, family === 6 ? 6 : 4);
+}
+
+function isGone(err: unknown): boolean {
+  return err instanceof EngineError && err.code === 'E_NO_SUCH_CONTAINER';
 }
 
 function errorText(err: unknown): string {

@@ -1,7 +1,7 @@
 // An in-process stand-in for EngineApi.containerLogs with named knobs (STYLE: hand-written fakes),
 // and a real UDP listener on 127.0.0.1 port 0 to receive what the relay sends.
 import dgram from 'node:dgram';
-import type { LogFrame, LogFrameSink, LogsOptions, LogStream } from '../../src/docker/engine-api';
+import { EngineError, type ContainerState, type LogFrame, type LogFrameSink, type LogsOptions, type LogStream, type RequestBounds } from '../../src/docker/engine-api';
 
 interface Waiter { resolve: (result: IteratorResult<LogFrame>) => void; reject: (err: Error) => void }
 
@@ -16,7 +16,14 @@ export class FakeLogEngine {
   /** Knob: frames come from this source instead of push() (for floods). */
   source: AsyncIterable<LogFrame> | undefined;
 
+  /** Knob: whether inspection says the container runs; by default, until the follow stream ends. */
+  running: boolean | undefined;
+  /** Knob: inspection fails with this (an engine that is away). */
+  inspectShouldFail: Error | undefined;
+  readonly inspections: string[] = [];
+
   readonly calls: { id: string; options: LogsOptions }[] = [];
+  #followed = false;
   /** How many times the reader paused the stream (backpressure). */
   pauses = 0;
   destroyed = false;
@@ -61,9 +68,19 @@ export class FakeLogEngine {
     const source = this.source;
     const destroy = (): void => {
       this.destroyed = true;
-      if (!this.destroyDoesNotWake) this.end();
+      // Wakes the reader only: a reader going away does not end the container's log.
+      if (!this.destroyDoesNotWake) this.#wake((w) => w.resolve({ value: undefined, done: true }));
     };
-    if (source) return this.#stream(source, destroy);
+    if (source) {
+      // The source running out is the container's output ending: the container has exited.
+      const self = this;
+      return this.#stream((async function* () { yield* source; self.#ended = true; })(), destroy);
+    }
+    if (options.follow === true) {
+      // Following again (after a break): the engine serves the log from its start, as dockerd does.
+      if (this.#followed) { this.#queue = [...this.#log]; this.#error = undefined; }
+      this.#followed = true;
+    }
     if (options.follow !== true) {
       const frames = options.tail === undefined ? [...this.#log] : this.#log.slice(-options.tail);
       return this.#stream((async function* () { yield* frames; })(), () => undefined);
@@ -76,6 +93,14 @@ export class FakeLogEngine {
       return new Promise((resolve, reject) => { this.#waiter = { resolve, reject }; });
     };
     return this.#stream({ [Symbol.asyncIterator]: () => ({ next }) }, destroy);
+  }
+
+  async inspectContainer(id: string, _bounds?: RequestBounds): Promise<ContainerState> {
+    this.inspections.push(id);
+    if (this.inspectShouldFail) throw this.inspectShouldFail;
+    if (id === 'gone') throw new EngineError('E_NO_SUCH_CONTAINER', `No such container: ${id}`, 404);
+    const running = this.running ?? !this.#ended;
+    return { id, running, exitCode: running ? 0 : 1, oomKilled: false, error: '', labels: {}, env: [] };
   }
 
   /** A LogStream over frames pulled one by one; in push mode a paused stream pulls nothing. */

@@ -26,7 +26,7 @@ function relayFor(engine: FakeLogEngine, port: number, extra: Partial<SyslogRela
   const relay = new SyslogRelay({
     engine, containerId: CONTAINER, labels: {}, logger, clock: systemClock,
     settings: settings({ syslogAddr: `127.0.0.1:${port}`, ...s }),
-    stdout: { write: (line) => written.push(line) },
+    stdout: { write: (line) => written.push(String(line)) },
     ...rest,
   });
   return { relay, logger, written };
@@ -179,25 +179,60 @@ test('stop() before start() resolves, and start() afterwards does nothing', asyn
   assert.deepEqual(engine.calls, []);
 });
 
-test('a failing log stream or engine ends the relay with a warning, never a rejection', async () => {
+test('a log stream that breaks while the container runs (an engine restart) is followed again: every line once, in order', async () => {
+  const listener = await UdpListener.open();
+  const engine = new FakeLogEngine();
+  const { relay, logger } = relayFor(engine, listener.port, { reattachBaseMs: 5 });
+  relay.start();
+  engine.push('stdout', 'one\ntwo\nunfini');
+  await listener.waitFor(3);
+  // The engine goes away: the stream breaks and inspections fail for a while.
+  engine.inspectShouldFail = new Error('connect ECONNREFUSED /var/run/docker.sock');
+  engine.fail(new Error('connection reset'));
+  await sleep(40);
+  assert.ok(engine.inspections.length >= 2, 'the container state is asked again while the engine is away');
+  engine.logOnly('stdout', 'shed\n');
+  engine.logOnly('stderr', 'while away\n');
+  engine.inspectShouldFail = undefined;
+  await listener.waitFor(5);
+  engine.push('stdout', 'after\n');
+  engine.end();
+  await relay.done;
+  await listener.waitFor(6);
+  assert.deepEqual(listener.records().map((r) => r.Payload), [STARTUP, 'one', 'two', 'unfinished', 'while away', 'after']);
+  assert.equal(engine.calls.filter((c) => c.options.follow).length, 2, 'one re-attach');
+  assert.ok(logger.lines.some((l) => l.includes('lost the container log stream') && l.includes('connection reset')));
+  assert.ok(logger.lines.some((l) => l.includes('follows the container logs again')));
+  await listener.close();
+});
+
+test('a broken stream of an exited container relays the rest of its log and ends; an unreachable engine is retried until stop()', async () => {
   const listener = await UdpListener.open();
   const broken = new FakeLogEngine();
-  const first = relayFor(broken, listener.port);
+  const first = relayFor(broken, listener.port, { reattachBaseMs: 5 });
   first.relay.start();
   broken.push('stdout', 'before\nunfinished');
   await listener.waitFor(2);
+  broken.running = false;
+  broken.logOnly('stdout', ' line\nlast words\n');
   broken.fail(new Error('connection reset'));
   await first.relay.done;
-  assert.ok(first.logger.lines.some((l) => l.includes('lost the container log stream') && l.includes('connection reset')));
-  await listener.waitFor(3);
-  assert.equal(listener.records()[2]?.Payload, 'unfinished');
+  await listener.waitFor(4);
+  assert.deepEqual(listener.records().slice(1).map((r) => r.Payload), ['before', 'unfinished line', 'last words']);
 
   const down = new FakeLogEngine();
   down.containerLogsShouldFail = new Error('engine unreachable');
-  const second = relayFor(down, listener.port);
+  down.inspectShouldFail = new Error('engine unreachable');
+  const second = relayFor(down, listener.port, { reattachBaseMs: 5 });
   second.relay.start();
-  await second.relay.done;
+  await sleep(50);
   assert.ok(second.logger.lines.some((l) => l.includes('could not follow the container logs') && l.includes('engine unreachable')));
+  let ended = false;
+  void second.relay.done.then(() => { ended = true; });
+  await sleep(10);
+  assert.equal(ended, false, 'still waiting for the engine');
+  await second.relay.stop();
+  assert.equal(ended, true);
   await listener.close();
 });
 
