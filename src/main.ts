@@ -11,7 +11,10 @@ import { parseDockerHost } from './docker/docker-host';
 import { Executor } from './executor/executor';
 import { TaskRunner } from './executor/task-runner';
 import { createTaskServices } from './executor/wire-services';
+import { ownerLabels } from './docker/owner-labels';
+import { ownIdentity } from './executor/orphan-reaper';
 import { LocalAgent } from './local/local-agent';
+import { processOutput } from './log/fd-writer';
 import { createLogger, type Logger } from './log/logger';
 import { AgentApi, HttpAgentApi } from './mesos/agent-api';
 import { ExecutorDriver } from './mesos/driver';
@@ -33,6 +36,10 @@ Settings are EXECUTOR_* environment variables (EXECUTOR_SIDECAR_POLL_INTERVAL=30
 `;
 
 const ACK_TIMEOUT_MS = 5000;
+/** A crash stops the container first, but never waits longer than this to exit. */
+const CRASH_EXIT_MS = 15_000;
+// Never process.stdout/stderr: a sandbox file on a full disk must not crash us (fd-writer.ts).
+const output = processOutput();
 
 function fail(message: string): never {
   process.stderr.write(`sidecar-executor: ${message}\n`);
@@ -53,26 +60,42 @@ function startupLog(logger: Logger, settings: Settings, env: NodeJS.ProcessEnv):
 
 function run(mesos: MesosEnv, settings: Settings, agent: AgentApi, logger: Logger, exit: (code: number) => void): Executor {
   const engine = new DockerEngineClient(parseDockerHost(process.env.DOCKER_HOST));
-  const driver = new ExecutorDriver(agent, { executorId: mesos.executorId, frameworkId: mesos.frameworkId }, {
+  const ids = { executorId: mesos.executorId, frameworkId: mesos.frameworkId };
+  const driver = new ExecutorDriver(agent, ids, {
     checkpoint: mesos.checkpoint, recoveryTimeoutMs: mesos.recoveryTimeoutMs, subscriptionBackoffMaxMs: mesos.subscriptionBackoffMaxMs,
   }, logger);
-  const services = createTaskServices({ settings, mesos, env: process.env, engine, logger, clock: systemClock });
+  const services = createTaskServices({ settings, mesos, env: process.env, engine, logger, clock: systemClock, stdout: output.stdout });
+  const me = ownIdentity();
   const executor: Executor = new Executor({
     driver, logger, shutdownGracePeriodMs: mesos.shutdownGracePeriodMs, ackTimeoutMs: ACK_TIMEOUT_MS, exit,
+    checkpoint: mesos.checkpoint, recoveryTimeoutMs: mesos.recoveryTimeoutMs,
     createRunner: (task) => new TaskRunner(task, {
       engine, services, settings, hostCpus: availableParallelism(), taskHost: mesos.taskHost, logger, clock: systemClock,
       sendStatus: (state, fields) => executor.sendStatus(task.task_id.value, state, fields),
       killingCapable: () => executor.killingCapable(),
       setTitle: (title) => { process.title = title; },
-      output: { stdout: process.stdout, stderr: process.stderr },
+      output,
+      ownerLabels: me && ownerLabels(ids, me),
     }),
   });
-  // A crash must not leave the container running (CONTRACT §5).
+  // A crash must not leave the container running (CONTRACT §5). Logging cannot throw (fd-writer),
+  // and a second crash while stopping does not start another stop: no loop, bounded exit.
+  let crashed = false;
   process.on('uncaughtException', (err) => {
+    if (crashed) return;
+    crashed = true;
     logger.error('Executor crashed', { error: err.stack ?? err.message });
+    setTimeout(() => process.exit(1), CRASH_EXIT_MS).unref();
     void (executor.runner?.stopNow() ?? Promise.resolve()).finally(() => process.exit(1));
   });
   void driver.run(executor.handlers());
+  // Containers of executors that died with their process group (CONTRACT §12), off the launch path.
+  if (me) {
+    setImmediate(() => {
+      const { reapOrphans } = require('./executor/orphan-reaper') as typeof import('./executor/orphan-reaper');
+      void reapOrphans({ engine, me, logger, killTaskTimeoutSec: settings.killTaskTimeoutSec });
+    });
+  }
   return executor;
 }
 
@@ -92,7 +115,7 @@ function executorMode(): void {
     if (err instanceof SettingsError) fail(err.message);
     throw err;
   }
-  const logger = createLogger({ sink: process.stderr, debug: settings.debug });
+  const logger = createLogger({ sink: output.stderr, debug: settings.debug });
   logger.redact(mesos.authToken);
   startupLog(logger, settings, process.env);
   const executor = run(mesos, settings, new HttpAgentApi(mesos.agentEndpoint, mesos.authToken), logger, (code) => process.exit(code));
@@ -122,9 +145,9 @@ function localMode(path: string | undefined): void {
     directory: undefined, sandbox: undefined, checkpoint: false, recoveryTimeoutMs: 0, subscriptionBackoffMaxMs: 0,
     shutdownGracePeriodMs: 10_000, authToken: undefined, taskHost: process.env.TASK_HOST || hostname(),
   };
-  const logger = createLogger({ sink: process.stderr, debug: settings.debug });
+  const logger = createLogger({ sink: output.stderr, debug: settings.debug });
   startupLog(logger, settings, process.env);
-  const agent = new LocalAgent(task, (line) => process.stdout.write(line + '\n'));
+  const agent = new LocalAgent(task, (line) => output.stdout.write(line + '\n'));
   const exit = (): void => {
     const state = agent.lastTerminal?.state;
     process.exit(state === 'TASK_FINISHED' || state === 'TASK_KILLED' ? 0 : 1);
@@ -134,7 +157,7 @@ function localMode(path: string | undefined): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       interrupts += 1;
-      if (interrupts === 1) { process.stderr.write('Stopping the task (Ctrl-C again to stop at once)\n'); agent.kill(); }
+      if (interrupts === 1) { output.stderr.write('Stopping the task (Ctrl-C again to stop at once)\n'); agent.kill(); }
       else void (executor.runner?.stopNow() ?? Promise.resolve()).finally(() => process.exit(130));
     });
   }

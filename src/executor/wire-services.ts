@@ -6,6 +6,7 @@ import type { MesosEnv } from '../config/mesos-env';
 import type { Settings } from '../config/settings';
 import type { EngineApi } from '../docker/engine-api';
 import { loadRegistryAuth } from '../docker/registry-auth';
+import type { OutputStream } from '../log/fd-writer';
 import type { Logger } from '../log/logger';
 import { SidecarHealthMonitor } from '../sidecar/health-monitor';
 import { SidecarClient } from '../sidecar/sidecar-client';
@@ -22,9 +23,11 @@ export interface ServiceInputs {
   engine: EngineApi;
   logger: Logger;
   clock: Clock;
+  /** The executor's stdout, for ContainerLogsStdout copies of relayed lines. */
+  stdout: OutputStream;
 }
 
-export function createTaskServices({ settings, mesos, env, engine, logger, clock }: ServiceInputs): TaskServices {
+export function createTaskServices({ settings, mesos, env, engine, logger, clock, stdout }: ServiceInputs): TaskServices {
   let sidecar: SidecarClient | undefined;
   const sidecarClient = (): SidecarClient => (sidecar ??= new SidecarClient({
     sidecarUrl: settings.sidecarUrl, httpTimeoutMs: settings.httpTimeoutMs, retryCount: settings.sidecarRetryCount,
@@ -62,7 +65,7 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
     startLogRelay: (containerId, labels) => {
       if (!settings.relaySyslog && !settings.relaySyslogStartupOnly) return undefined;
       const { SyslogRelay } = require('../logs/syslog-relay') as typeof import('../logs/syslog-relay');
-      const relay = new SyslogRelay({ engine, containerId, labels, settings, logger, clock });
+      const relay = new SyslogRelay({ engine, containerId, labels, settings, logger, clock, stdout });
       relay.start();
       return relay;
     },

@@ -88,9 +88,12 @@ function statuses(run: Run): TaskStatus[] {
   return run.agent.updates().filter((s) => s.task_id.value === run.taskId);
 }
 
-/** The `healthy` values of the health updates, in order; each must carry the health reason. */
+/**
+ * The `healthy` values of the health updates, in order; each must carry the health reason. The
+ * terminal update of a task failed for its health also carries `healthy: false` (CONTRACT §5).
+ */
 function healthFlags(run: Run): boolean[] {
-  const health = statuses(run).filter((s) => s.healthy !== undefined);
+  const health = statuses(run).filter((s) => s.healthy !== undefined && s.state !== 'TASK_FAILED');
   for (const s of health) {
     assert.equal(s.state, 'TASK_RUNNING');
     assert.equal(s.reason, 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED');
@@ -159,6 +162,7 @@ test('UNHEALTHY: failed after exactly MaxFails+1 failed checks; container stoppe
     assert.equal(gets(sidecar).length - before, 3, 'MaxFails 2: the third failed check in a row fails the task');
 
     assert.match(failed.message ?? '', /Sidecar found the service unhealthy/);
+    assert.equal(failed.healthy, false);
     assert.match(failed.message ?? '', new RegExp(`${id} on host ${HOST} as UNHEALTHY`));
     assert.match(failed.message ?? '', /3 failed health checks in a row \(SidecarMaxFails 2\)/);
     assert.match(failed.message ?? '', /status 3/);
