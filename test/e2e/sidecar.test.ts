@@ -2,7 +2,10 @@
 // built executor, the agent double, real dockerd, the Sidecar double and the master double, with
 // intervals cut to 200 ms through the EXECUTOR_* settings so the whole file runs in well under a
 // minute. The Sidecar double answers as Sidecar's own host (HOST, the agent's TASK_HOST), so a
-// drain of our service finds it, as on a real agent where Sidecar runs beside the executor.
+// drain of our service finds it, as on a real agent where Sidecar runs beside the executor. It
+// finds the task's container in dockerd and checks it as the real one does, with its intervals
+// cut by the same order (SIDECAR_TIMING): a new service is UNKNOWN, then UNHEALTHY for one check,
+// then ALIVE. Tests whose point is not that start-up use a SidecarBackoff past it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -22,6 +25,13 @@ const TERMINAL = new Set<string>(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED',
 /** A container that runs until stopped and leaves cleanly on SIGTERM. */
 const LOOP_CLEAN_ON_TERM = 'sh -c "trap \'exit 0\' TERM; while true; do sleep 0.1; done"';
 const KILLING_CAPABLE: MesosAgentDoubleOptions = { hostname: HOST, frameworkCapabilities: [{ type: 'TASK_KILLING_STATE' }] };
+/** Sidecar's checks every 3 s, discovery every 1 s and 3 s of UNHEALTHY after a restart, cut by 50. */
+const SIDECAR_TIMING = { checkIntervalMs: 60, discoveryIntervalMs: 20, restartUnhealthyMs: 60 };
+/**
+ * The SidecarBackoff of these tests: well past a new service's start-up in Sidecar (a discovery
+ * pass and two checks, about 150 ms here), so the first check sees it ALIVE.
+ */
+const SETTLED_BACKOFF_MS = 800;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -47,13 +57,13 @@ interface SidecarRunOptions {
 
 /** A Sidecar double answering as HOST, and a run of the built executor pointed at it. */
 async function startSidecarRun(label: string, options: SidecarRunOptions = {}): Promise<SidecarRun> {
-  const sidecar = await SidecarDouble.start({ hostname: HOST });
+  const sidecar = await SidecarDouble.start({ hostname: HOST, ...SIDECAR_TIMING });
   const run = await startRun(label, {
     task: { cmd: options.cmd ?? 'sleep 60', ...options.task, labels: { SidecarDiscover: options.discover ?? 'true', ...options.task?.labels } },
     agent: { hostname: HOST, ...options.agent },
     env: {
       EXECUTOR_SIDECAR_URL: sidecar.url,
-      EXECUTOR_SIDECAR_BACKOFF: '200ms',
+      EXECUTOR_SIDECAR_BACKOFF: `${SETTLED_BACKOFF_MS}ms`,
       EXECUTOR_SIDECAR_POLL_INTERVAL: '200ms',
       EXECUTOR_SIDECAR_RETRY_COUNT: '1',
       EXECUTOR_SIDECAR_RETRY_DELAY: '50ms',
@@ -72,12 +82,12 @@ function serviceIdOf(run: Run): string {
   return String(inspect(run.containerName).Id).slice(0, 12);
 }
 
-/** Waits for TASK_RUNNING, registers the service ALIVE in Sidecar, waits for `healthy: true`. */
+/** Waits for TASK_RUNNING, then for `healthy: true` once the backoff is over (Sidecar: ALIVE). */
 async function runningAndHealthy(run: Run, sidecar: SidecarDouble): Promise<string> {
   await run.update('TASK_RUNNING');
   const id = serviceIdOf(run);
-  sidecar.setService(HOST, id, ALIVE);
   await waitForHealthy(run, true);
+  assert.equal(sidecar.statusOf(HOST, id), ALIVE);
   return id;
 }
 
@@ -126,7 +136,6 @@ test('a healthy task keeps running: checks every poll interval after the backoff
   try {
     await run.update('TASK_RUNNING');
     const id = serviceIdOf(run);
-    sidecar.setService(HOST, id, ALIVE);
     const healthy = await waitForHealthy(run, true);
     assert.match(healthy.message ?? '', new RegExp(`${id}.*${HOST}.*ALIVE`));
     const seen = gets(sidecar).length;
@@ -138,7 +147,7 @@ test('a healthy task keeps running: checks every poll interval after the backoff
     assert.ok(calls.every((c) => c.status === 200));
     // SidecarBackoff before the first check, then SidecarPollInterval between checks (CONTRACT §6).
     const runningAt = updateArrivedAt(run, 'TASK_RUNNING');
-    assert.ok(calls[0]!.at - runningAt >= 150, `first check ${calls[0]!.at - runningAt} ms after TASK_RUNNING, before the 200 ms backoff`);
+    assert.ok(calls[0]!.at - runningAt >= SETTLED_BACKOFF_MS - 50, `first check ${calls[0]!.at - runningAt} ms after TASK_RUNNING, before the ${SETTLED_BACKOFF_MS} ms backoff`);
     const gaps = calls.slice(1).map((c, i) => c.at - calls[i]!.at);
     assert.ok(gaps.every((g) => g >= 150 && g < 1000), `gaps between checks: ${gaps.join(', ')} ms`);
     assert.deepEqual(drains(sidecar), []);
@@ -153,10 +162,12 @@ test('UNHEALTHY: failed after exactly MaxFails+1 failed checks; container stoppe
   });
   try {
     const id = await runningAndHealthy(run, sidecar);
-    // The double computes each answer when the request arrives and records it then, so every GET
-    // recorded after this index saw UNHEALTHY.
+    // The service's checks fail from Sidecar's next check on. The double computes each answer when
+    // the request arrives and records it then, and untilStatus resumes in the turn of the flip, so
+    // every GET recorded after this index saw UNHEALTHY.
+    sidecar.failChecks(id);
+    await sidecar.untilStatus(id, UNHEALTHY);
     const before = gets(sidecar).length;
-    sidecar.setService(HOST, id, UNHEALTHY);
     const failed = await run.update('TASK_FAILED', 5000);
     await sleep(600); // three poll intervals: no check may follow the verdict
     assert.equal(gets(sidecar).length - before, 3, 'MaxFails 2: the third failed check in a row fails the task');
@@ -183,7 +194,9 @@ test('TOMBSTONE is a failed check too; SidecarMaxFails=0 fails the task on the f
   try {
     const id = await runningAndHealthy(run, sidecar);
     const before = gets(sidecar).length;
-    sidecar.setService(HOST, id, TOMBSTONE);
+    // Sidecar answering TOMBSTONE while the container runs: its natural cause, the container
+    // stopping, reaches the executor from dockerd first, so the test override sets it.
+    sidecar.overrideStatus(id, TOMBSTONE);
     const failed = await run.update('TASK_FAILED', 5000);
     await sleep(400);
     assert.equal(gets(sidecar).length - before, 1);
@@ -202,10 +215,13 @@ test('flapping below MaxFails never kills, and every flip shows up as a healthy 
       await until(() => gets(sidecar).length >= seen + n, 3000, `${n} more checks`);
     };
     for (let cycle = 0; cycle < 3; cycle++) {
-      // Exactly MaxFails failed checks in a row, then a healthy one resets the counter.
-      sidecar.setService(HOST, id, UNHEALTHY);
+      // Exactly MaxFails failed checks in a row, then a healthy one resets the counter. Sidecar
+      // flips at its next check, within 60 ms, well inside the executor's 200 ms between checks.
+      sidecar.failChecks(id);
+      await sidecar.untilStatus(id, UNHEALTHY);
       await checks(2);
-      sidecar.setService(HOST, id, ALIVE);
+      sidecar.passChecks(id);
+      await sidecar.untilStatus(id, ALIVE);
       await checks(1);
     }
     await checks(2);
@@ -246,27 +262,61 @@ test('doubt never kills, even with SidecarMaxFails=0: down, slow past the timeou
     sidecar.normal();
     assertStillRunning(run, 'while Sidecar answers garbage');
 
-    // Our host missing; our service id UNHEALTHY on another host must not be read as ours.
-    sidecar.removeHost(HOST);
-    sidecar.setService('some-other-agent.example.internal', id, UNHEALTHY);
+    // Our host missing (a test override: a Sidecar whose hostname is not TASK_HOST lists our
+    // services under another name); our service id UNHEALTHY on another host must not be read as ours.
+    sidecar.overrideHostMissing();
+    sidecar.setGossipService('some-other-agent.example.internal', id, UNHEALTHY);
     await moreGets(3, 'host missing');
     assertStillRunning(run, 'while Sidecar does not list our host');
 
-    sidecar.setService(HOST, 'abcdef012345', UNHEALTHY);
+    // Our host listed without our service (a test override), beside another service of our host
+    // whose checks fail.
+    sidecar.clearOverrides();
+    sidecar.overrideStatus(id, 'missing');
+    sidecar.addStaticService('abcdef012345');
+    sidecar.failChecks('abcdef012345');
     await moreGets(3, 'service missing');
     assertStillRunning(run, 'while Sidecar does not list our service');
 
-    sidecar.setService(HOST, id, UNKNOWN);
+    // UNKNOWN is what Sidecar says before a service's first check; ours is long past it, so the
+    // test override says it.
+    sidecar.overrideStatus(id, UNKNOWN);
     await moreGets(3, 'UNKNOWN');
-    sidecar.setService(HOST, id, DRAINING);
-    await moreGets(3, 'DRAINING');
-    sidecar.setService(HOST, id, ALIVE);
+    // Its checks passed all along underneath, so without the override it is ALIVE again.
+    sidecar.clearOverrides();
     await moreGets(2, 'ALIVE again');
+    // DRAINING by a drain from elsewhere (an operator's); passing checks leave it DRAINING. Last,
+    // because only a failed check or a restart (UNHEALTHY, fatal at MaxFails 0) would end it.
+    const drained = await fetch(`${sidecar.baseUrl}/api/services/${id}/drain`, { method: 'POST' });
+    assert.equal(drained.status, 202);
+    await moreGets(3, 'DRAINING');
+    assert.equal(sidecar.statusOf(HOST, id), DRAINING);
     await sleep(100);
 
     assertStillRunning(run, 'after every kind of doubt');
     assert.deepEqual(healthFlags(run), [true], 'doubt leaves the published verdict alone');
     assert.match(run.executor.output, /Assuming healthy/);
+    assert.deepEqual(run.agent.rejectedCalls(), []);
+  } finally { await cleanup(); }
+});
+
+test('a Sidecar restart answers UNHEALTHY until its first check: counted as failed checks, ridden out when SidecarMaxFails covers the window', async () => {
+  const { run, sidecar, cleanup } = await startSidecarRun('sc-restart', { env: { EXECUTOR_SIDECAR_MAX_FAILS: '3' } });
+  try {
+    const id = await runningAndHealthy(run, sidecar);
+    // Down for 300 ms (refused: doubt), then 500 ms of UNHEALTHY: two or three of the executor's
+    // checks, 200 ms apart, land in it; never the four that MaxFails 3 fails on. With MaxFails 0
+    // the first of them would fail a healthy task.
+    await sidecar.restart({ downMs: 300, unhealthyMs: 500 });
+    const upAt = Date.now();
+    await sidecar.untilStatus(id, ALIVE, 2000);
+    await until(() => healthFlags(run).length >= 3, 3000, 'the flip back to healthy');
+
+    const inWindow = gets(sidecar).filter((c) => c.at >= upAt && c.at < upAt + 500);
+    assert.ok(inWindow.length >= 2, `${inWindow.length} checks in the UNHEALTHY window`);
+    assertStillRunning(run, 'after the restart');
+    assert.deepEqual(healthFlags(run), [true, false, true]);
+    assert.match(run.executor.output, /Failed Sidecar health check \(UNHEALTHY\), but below fail limit/);
     assert.deepEqual(run.agent.rejectedCalls(), []);
   } finally { await cleanup(); }
 });
@@ -277,8 +327,8 @@ test('SidecarDiscover=false: no Sidecar call at all, not even a drain on KILL', 
   });
   try {
     await run.update('TASK_RUNNING');
-    sidecar.setService(HOST, serviceIdOf(run), ALIVE);
     await sleep(1000); // five poll intervals
+    assert.equal(sidecar.statusOf(HOST, serviceIdOf(run)), undefined, 'Sidecar does not list it either');
     const killedAt = Date.now();
     await run.agent.kill(run.taskId);
     await run.update('TASK_FINISHED', 5000);
@@ -348,7 +398,7 @@ test('KILL: the draining wait is cut short when the container exits on its own',
   try {
     await run.update('TASK_RUNNING');
     const id = serviceIdOf(run);
-    sidecar.setService(HOST, id, ALIVE);
+    await sidecar.untilStatus(id, ALIVE); // Sidecar lists it, so the drain finds it
     const killSentAt = Date.now();
     await run.agent.kill(run.taskId);
     await until(() => drains(sidecar).length > 0, 3000, 'the drain call');
@@ -373,7 +423,6 @@ test('KILL with SidecarDrainingDuration=0: no drain, the container is stopped at
   });
   try {
     await run.update('TASK_RUNNING');
-    sidecar.setService(HOST, serviceIdOf(run), ALIVE);
     await waitForHealthy(run, true);
     const killSentAt = Date.now();
     await run.agent.kill(run.taskId);

@@ -192,8 +192,14 @@ describe('SidecarHealthMonitor', () => {
 
     async function realSetup() {
       const clock = new FakeClock();
-      const double = await SidecarDouble.start({ hostname: HOST, now: () => clock.now() });
+      // No Docker engine: the service is a static one, its checks sped up so it is UNHEALTHY in milliseconds.
+      const double = await SidecarDouble.start({ hostname: HOST, now: () => clock.now(), dockerSocket: null, discoveryIntervalMs: 2, checkIntervalMs: 5 });
       doubles.push(double);
+      const makeServiceUnhealthy = async (): Promise<void> => {
+        double.addStaticService(ID);
+        double.failChecks(ID);
+        await double.untilStatus(ID, UNHEALTHY);
+      };
       const logger = memoryLogger();
       const client = new SidecarClient({ sidecarUrl: double.url, httpTimeoutMs: 5000, retryCount: 5, retryDelayMs: 3000, clock, logger });
       const unhealthy: string[] = [];
@@ -201,12 +207,12 @@ describe('SidecarHealthMonitor', () => {
         { client, clock, logger, hostname: HOST, serviceId: ID, backoffMs: BACKOFF, pollIntervalMs: POLL, maxFails: 1 },
         { onHealthChanged: () => undefined, onUnhealthy: (d) => unhealthy.push(d) },
       );
-      return { clock, double, monitor, unhealthy, logger };
+      return { clock, double, monitor, unhealthy, logger, makeServiceUnhealthy };
     }
 
     it('fails the task after MaxFails+1 real UNHEALTHY answers', async () => {
       const t = await realSetup();
-      t.double.setService(HOST, ID, UNHEALTHY);
+      await t.makeServiceUnhealthy();
       t.monitor.start();
       await t.clock.run(t.monitor.finished);
       assert.equal(t.unhealthy.length, 1);
@@ -216,7 +222,7 @@ describe('SidecarHealthMonitor', () => {
 
     it('stop() mid-retry returns at once and makes no further request', async () => {
       const t = await realSetup();
-      t.double.setService(HOST, ID, UNHEALTHY);
+      await t.makeServiceUnhealthy();
       t.double.failWith(500);
       t.monitor.start();
       await t.clock.advance(BACKOFF);
@@ -233,7 +239,7 @@ describe('SidecarHealthMonitor', () => {
 
     it('stop() mid-request aborts the request', async () => {
       const t = await realSetup();
-      t.double.setService(HOST, ID, UNHEALTHY);
+      await t.makeServiceUnhealthy();
       t.double.slow(10_000);
       t.monitor.start();
       await t.clock.advance(BACKOFF);

@@ -10,6 +10,8 @@ import { FakeClock } from './fake-clock';
 const HOST = 'agent-1.example.com';
 const ID = 'deadbeef0123';
 const DELAY = 3000;
+/** A Sidecar without a Docker engine, its discovery and checks sped up so a service is ALIVE in milliseconds. */
+const NO_ENGINE = { hostname: HOST, dockerSocket: null, discoveryIntervalMs: 2, checkIntervalMs: 5 };
 
 function clientFor(double: SidecarDouble, clock: Clock, overrides: Partial<{ retryCount: number; httpTimeoutMs: number; retryDelayMs: number; url: string }> = {}) {
   const logger = memoryLogger();
@@ -31,9 +33,10 @@ describe('SidecarClient', () => {
 
   beforeEach(async () => {
     clock = new FakeClock(1_000_000);
-    double = await SidecarDouble.start({ hostname: HOST, now: () => clock.now() });
+    double = await SidecarDouble.start({ ...NO_ENGINE, now: () => clock.now() });
     doubles.push(double);
-    double.setService(HOST, ID, ALIVE);
+    double.addStaticService(ID);
+    await double.untilStatus(ID, ALIVE);
   });
   after(async () => { for (const d of doubles) await d.close(); });
 
@@ -115,7 +118,7 @@ describe('SidecarClient', () => {
     });
 
     it('spaces tries in real time with the system clock', async () => {
-      const real = await SidecarDouble.start({ hostname: HOST });
+      const real = await SidecarDouble.start(NO_ENGINE);
       doubles.push(real);
       real.failWith(500);
       const { client } = clientFor(real, systemClock, { retryCount: 2, retryDelayMs: 40 });
@@ -171,7 +174,7 @@ describe('SidecarClient', () => {
     });
 
     it('only drains services on Sidecar\'s own host, as the real handler does', async () => {
-      double.setService('agent-2.example.com', 'other0000000', UNHEALTHY);
+      double.setGossipService('agent-2.example.com', 'other0000000', UNHEALTHY);
       const { client } = clientFor(double, clock);
       assert.equal(await clock.run(client.drain('other0000000')), false);
       assert.equal(double.statusOf('agent-2.example.com', 'other0000000'), UNHEALTHY);
