@@ -5,11 +5,20 @@
 //
 // The interval is measured from the end of one check to the start of the next, as the Go
 // original's looper does: a check slowed down by retries never overlaps the next one.
+//
+// (better) A restarted Sidecar answers UNHEALTHY for every service until its first health check
+// has run (seen with the real Sidecar: 2 to 5 s; its checks run every 3 s). So once Sidecar comes
+// back from being unreachable, a failed verdict within SIDECAR_SETTLE_MS counts as doubt, not as
+// a failed check: a healthy task survives a Sidecar restart even at SidecarMaxFails=0, while a
+// service that really is unhealthy is still failed by the checks after the window.
 import type { Clock } from '../clock';
 import type { Logger } from '../log/logger';
-import { INITIAL_HEALTH, stepHealth, type HealthState } from './health-policy';
+import { INITIAL_HEALTH, isFailedStatus, stepHealth, type HealthState } from './health-policy';
 import type { SidecarApi } from './sidecar-client';
 import { serviceStatusIn, type ServiceLookup } from './sidecar-state';
+
+/** How long after Sidecar comes back its failed verdicts are not trusted: two check rounds and margin. */
+export const SIDECAR_SETTLE_MS = 10_000;
 
 export interface SidecarHealthMonitorOptions {
   readonly client: Pick<SidecarApi, 'fetchState'>;
@@ -36,6 +45,10 @@ export class SidecarHealthMonitor {
   readonly #callbacks: SidecarHealthCallbacks;
   readonly #abort = new AbortController();
   #state: HealthState = INITIAL_HEALTH;
+  /** The last fetch could not reach Sidecar: the next answer is from a Sidecar coming back. */
+  #sidecarWasDown = false;
+  /** When Sidecar answered again after being unreachable. */
+  #backSince: number | undefined;
   #started = false;
   #finished: Promise<void> = Promise.resolve();
 
@@ -88,10 +101,22 @@ export class SidecarHealthMonitor {
   }
 
   async #check(signal: AbortSignal): Promise<ServiceLookup> {
-    const { client, hostname, serviceId } = this.#options;
+    const { client, hostname, serviceId, clock } = this.#options;
     const fetched = await client.fetchState(signal);
-    if (!fetched.ok) return { kind: 'unknown', why: `can't contact Sidecar (${fetched.why})` };
-    return serviceStatusIn(fetched.state, hostname, serviceId);
+    if (!fetched.ok) {
+      if (fetched.unreachable) this.#sidecarWasDown = true;
+      return { kind: 'unknown', why: `can't contact Sidecar (${fetched.why})` };
+    }
+    if (this.#sidecarWasDown || fetched.recovered) {
+      this.#sidecarWasDown = false;
+      this.#backSince = clock.now();
+    }
+    const lookup = serviceStatusIn(fetched.state, hostname, serviceId);
+    const settling = this.#backSince === undefined ? 0 : SIDECAR_SETTLE_MS - (clock.now() - this.#backSince);
+    if (lookup.kind === 'status' && isFailedStatus(lookup.name) && settling > 0) {
+      return { kind: 'unknown', why: `Sidecar came back ${Math.round((SIDECAR_SETTLE_MS - settling) / 1000)} s ago and reports ${lookup.name} before its own checks have run` };
+    }
+    return lookup;
   }
 
   /** Feeds one check to the policy and reports; true when the task must be failed. */

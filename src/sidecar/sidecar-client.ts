@@ -6,8 +6,10 @@ import { bodySnippet, HttpError, request } from '../http/http-request';
 import type { Logger } from '../log/logger';
 
 export type FetchStateResult =
-  | { readonly ok: true; readonly state: unknown }
-  | { readonly ok: false; readonly why: string };
+  /** `recovered`: an earlier attempt of this fetch could not reach Sidecar (it is coming back). */
+  | { readonly ok: true; readonly state: unknown; readonly recovered?: boolean }
+  /** `unreachable`: Sidecar could not be reached at all (refused, timed out), not a bad answer. */
+  | { readonly ok: false; readonly why: string; readonly unreachable?: boolean };
 
 /** What the executor calls on Sidecar; the monitor and the kill path each use one method. */
 export interface SidecarApi {
@@ -26,15 +28,15 @@ export interface SidecarClientOptions {
 }
 
 /** One attempt's outcome; `retry` is false for an answer that another try would not change. */
-type Attempt<T> = { ok: true; value: T } | { ok: false; why: string; retry: boolean };
+type Attempt<T> = { ok: true; value: T } | { ok: false; why: string; retry: boolean; unreachable?: boolean };
 
 const ABORTED = 'stopped before Sidecar answered';
 
-function failureOf(err: unknown): { why: string; retry: boolean } {
+function failureOf(err: unknown): { why: string; retry: boolean; unreachable?: boolean } {
   if (err instanceof HttpError) {
     if (err.code === 'E_HTTP_ABORTED') return { why: ABORTED, retry: false };
     const kind = err.code === 'E_HTTP_TIMEOUT' ? 'timed out' : 'unreachable';
-    return { why: `Sidecar ${kind}: ${err.message}`, retry: true };
+    return { why: `Sidecar ${kind}: ${err.message}`, retry: true, unreachable: err.code === 'E_HTTP_TIMEOUT' || err.code === 'E_HTTP_CONNECT' };
   }
   return { why: `Sidecar request failed: ${err instanceof Error ? err.message : String(err)}`, retry: true };
 }
@@ -57,7 +59,8 @@ export class SidecarClient implements SidecarApi {
    * definite answer (a wrong SidecarUrl) and is not. Resolves with the reason on failure.
    */
   async fetchState(signal?: AbortSignal): Promise<FetchStateResult> {
-    const result = await this.#withRetries('fetch state from Sidecar', signal, async (): Promise<Attempt<unknown>> => {
+    let recovered = false;
+    const result = await this.#withRetries('fetch state from Sidecar', signal, (failed) => { recovered ||= failed.unreachable === true; }, async (): Promise<Attempt<unknown>> => {
       const res = await request({ url: this.#options.sidecarUrl, timeoutMs: this.#options.httpTimeoutMs, signal });
       if (res.status < 200 || res.status > 299) {
         return { ok: false, why: `Sidecar answered HTTP ${res.status}: ${bodySnippet(res.body)}`, retry: res.status >= 500 };
@@ -68,7 +71,7 @@ export class SidecarClient implements SidecarApi {
         return { ok: false, why: `Sidecar's answer is not JSON: ${bodySnippet(res.body, 80)}`, retry: true };
       }
     });
-    return result.ok ? { ok: true, state: result.value } : { ok: false, why: result.why };
+    return result.ok ? { ok: true, state: result.value, recovered } : { ok: false, why: result.why, unreachable: result.unreachable === true };
   }
 
   /**
@@ -79,7 +82,7 @@ export class SidecarClient implements SidecarApi {
   async drain(serviceId: string, signal?: AbortSignal): Promise<boolean> {
     const url = `${this.#drainBase}/api/services/${encodeURIComponent(serviceId)}/drain`;
     this.#options.logger.warn(`Setting service ID ${JSON.stringify(serviceId)} status to DRAINING in Sidecar`);
-    const result = await this.#withRetries('set service to DRAINING in Sidecar', signal, async (): Promise<Attempt<true>> => {
+    const result = await this.#withRetries('set service to DRAINING in Sidecar', signal, () => undefined, async (): Promise<Attempt<true>> => {
       const res = await request({ method: 'POST', url, body: '', timeoutMs: this.#options.httpTimeoutMs, signal });
       if (res.status === 202) return { ok: true, value: true };
       return { ok: false, why: `Sidecar answered HTTP ${res.status}: ${bodySnippet(res.body)}`, retry: res.status < 400 || res.status >= 500 };
@@ -92,7 +95,10 @@ export class SidecarClient implements SidecarApi {
     return true;
   }
 
-  async #withRetries<T>(what: string, signal: AbortSignal | undefined, attempt: () => Promise<Attempt<T>>): Promise<Attempt<T>> {
+  /** `onRetry` sees each failed attempt that is retried. */
+  async #withRetries<T>(
+    what: string, signal: AbortSignal | undefined, onRetry: (failed: Attempt<T> & { ok: false }) => void, attempt: () => Promise<Attempt<T>>,
+  ): Promise<Attempt<T>> {
     const { retryCount, retryDelayMs, clock, logger } = this.#options;
     const tries = 1 + Math.max(0, retryCount);
     let last: Attempt<T> = { ok: false, why: ABORTED, retry: false };
@@ -104,6 +110,7 @@ export class SidecarClient implements SidecarApi {
         last = { ok: false, ...failureOf(err) };
       }
       if (last.ok || !last.retry) return last;
+      onRetry(last);
       logger.warn(`Failed ${i} attempts to ${what}!`, { reason: last.why });
       // No sleep after the last try: the Go original slept there too, delaying every verdict.
       if (i < tries) await clock.sleep(retryDelayMs, signal);

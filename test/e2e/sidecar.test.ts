@@ -300,23 +300,42 @@ test('doubt never kills, even with SidecarMaxFails=0: down, slow past the timeou
   } finally { await cleanup(); }
 });
 
-test('a Sidecar restart answers UNHEALTHY until its first check: counted as failed checks, ridden out when SidecarMaxFails covers the window', async () => {
-  const { run, sidecar, cleanup } = await startSidecarRun('sc-restart', { env: { EXECUTOR_SIDECAR_MAX_FAILS: '3' } });
+test('a Sidecar restart (UNHEALTHY for every service until its first check) is ridden out even at SidecarMaxFails=0', async () => {
+  const { run, sidecar, cleanup } = await startSidecarRun('sc-restart', { env: { EXECUTOR_SIDECAR_MAX_FAILS: '0' } });
   try {
     const id = await runningAndHealthy(run, sidecar);
-    // Down for 300 ms (refused: doubt), then 500 ms of UNHEALTHY: two or three of the executor's
-    // checks, 200 ms apart, land in it; never the four that MaxFails 3 fails on. With MaxFails 0
-    // the first of them would fail a healthy task.
-    await sidecar.restart({ downMs: 300, unhealthyMs: 500 });
+    // Down for 300 ms (refused: doubt), then 3 s of UNHEALTHY as the real Sidecar answered after
+    // its restart (2 to 5 s): about 15 of the executor's checks land in it, any one of which
+    // would fail the task at MaxFails 0 if it counted.
+    await sidecar.restart({ downMs: 300, unhealthyMs: 3000 });
     const upAt = Date.now();
-    await sidecar.untilStatus(id, ALIVE, 2000);
-    await until(() => healthFlags(run).length >= 3, 3000, 'the flip back to healthy');
+    await sidecar.untilStatus(id, ALIVE, 5000);
+    await sleep(600);
 
-    const inWindow = gets(sidecar).filter((c) => c.at >= upAt && c.at < upAt + 500);
-    assert.ok(inWindow.length >= 2, `${inWindow.length} checks in the UNHEALTHY window`);
+    const inWindow = gets(sidecar).filter((c) => c.at >= upAt && c.at < upAt + 3000);
+    assert.ok(inWindow.length >= 10, `${inWindow.length} checks in the UNHEALTHY window`);
     assertStillRunning(run, 'after the restart');
-    assert.deepEqual(healthFlags(run), [true, false, true]);
-    assert.match(run.executor.output, /Failed Sidecar health check \(UNHEALTHY\), but below fail limit/);
+    assert.deepEqual(healthFlags(run), [true], 'no unhealthy flip is published for the restart');
+    assert.match(run.executor.output, /Sidecar came back \d+ s ago and reports UNHEALTHY before its own checks have run/);
+    assert.deepEqual(run.agent.rejectedCalls(), []);
+  } finally { await cleanup(); }
+});
+
+test('after a Sidecar restart a service that really is unhealthy is still failed, once the settle window has passed', async () => {
+  const { run, sidecar, cleanup } = await startSidecarRun('sc-restart-sick', { cmd: LOOP_CLEAN_ON_TERM, env: { EXECUTOR_SIDECAR_MAX_FAILS: '0' } });
+  try {
+    const id = await runningAndHealthy(run, sidecar);
+    await sidecar.restart({ downMs: 300, unhealthyMs: 3000 });
+    const upAt = Date.now();
+    sidecar.failChecks(id); // its checks fail after the restart too: it really is unhealthy
+    const failed = await run.update('TASK_FAILED', 20_000);
+    const after = updateArrivedAt(run, 'TASK_FAILED') - upAt;
+    // SIDECAR_SETTLE_MS (10 s) from the first answer after the outage; not much later either.
+    assert.ok(after >= 9800 && after < 12_000, `failed ${after} ms after Sidecar came back`);
+    assert.equal(failed.healthy, false);
+    assert.match(failed.message ?? '', new RegExp(`Sidecar found the service unhealthy.*${id} on host ${HOST} as UNHEALTHY`));
+    assert.equal(inspect(run.containerName).State.Running, false);
+    assert.equal(await run.executor.waitForExit(), 0);
     assert.deepEqual(run.agent.rejectedCalls(), []);
   } finally { await cleanup(); }
 });

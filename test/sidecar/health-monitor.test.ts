@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { memoryLogger } from '../../src/log/logger';
-import { SidecarHealthMonitor } from '../../src/sidecar/health-monitor';
+import { SIDECAR_SETTLE_MS, SidecarHealthMonitor } from '../../src/sidecar/health-monitor';
 import { SidecarClient, type FetchStateResult, type SidecarApi } from '../../src/sidecar/sidecar-client';
 import { SidecarDouble, UNHEALTHY } from '../doubles/sidecar';
 import { FakeClock } from './fake-clock';
@@ -11,10 +11,12 @@ const ID = 'deadbeef0123';
 const BACKOFF = 60_000;
 const POLL = 30_000;
 
-type Answer = number | 'down' | 'no-host' | 'no-service' | 'garbage';
+type Answer = number | 'down' | 'http-500' | 'recovered-unhealthy' | 'no-host' | 'no-service' | 'garbage';
 
 function answer(a: Answer): FetchStateResult {
-  if (a === 'down') return { ok: false, why: 'Sidecar unreachable: ECONNREFUSED' };
+  if (a === 'down') return { ok: false, why: 'Sidecar unreachable: ECONNREFUSED', unreachable: true };
+  if (a === 'http-500') return { ok: false, why: 'Sidecar answered HTTP 500' };
+  if (a === 'recovered-unhealthy') return { ok: true, recovered: true, state: { Servers: { [HOST]: { Name: HOST, Services: { [ID]: { ID, Status: UNHEALTHY } } } } } };
   if (a === 'garbage') return { ok: true, state: ['not', 'sidecar'] };
   if (a === 'no-host') return { ok: true, state: { Servers: { 'elsewhere': { Services: {} } } } };
   if (a === 'no-service') return { ok: true, state: { Servers: { [HOST]: { Services: {} } } } };
@@ -32,19 +34,19 @@ class ScriptedSidecar implements Pick<SidecarApi, 'fetchState'> {
   }
 }
 
-function setup(script: readonly Answer[], maxFails = 3) {
+function setup(script: readonly Answer[], maxFails = 3, poll = POLL) {
   const clock = new FakeClock();
   const sidecar = new ScriptedSidecar(clock, script);
   const logger = memoryLogger();
   const changes: [boolean, string][] = [];
   const unhealthy: string[] = [];
   const monitor = new SidecarHealthMonitor(
-    { client: sidecar, clock, logger, hostname: HOST, serviceId: ID, backoffMs: BACKOFF, pollIntervalMs: POLL, maxFails },
+    { client: sidecar, clock, logger, hostname: HOST, serviceId: ID, backoffMs: BACKOFF, pollIntervalMs: poll, maxFails },
     { onHealthChanged: (h, d) => changes.push([h, d]), onUnhealthy: (d) => unhealthy.push(d) },
   );
   /** Lets `n` checks happen: the backoff, then n-1 poll intervals. */
   const checks = async (n: number): Promise<void> => {
-    const target = BACKOFF + (n - 1) * POLL;
+    const target = BACKOFF + (n - 1) * poll;
     await clock.advance(target - clock.now());
   };
   return { clock, sidecar, logger, changes, unhealthy, monitor, checks };
@@ -121,7 +123,8 @@ describe('SidecarHealthMonitor', () => {
     await t.checks(script.length);
     assert.deepEqual(t.unhealthy, []);
     const warnings = t.logger.lines.filter((l) => l.includes('level=warning') && l.includes('Assuming healthy'));
-    assert.equal(warnings.length, 20);
+    // 20 doubts, and the UNHEALTHY right after each of the 5 outages: Sidecar was just back.
+    assert.equal(warnings.length, 25);
     assert.ok(warnings.some((l) => l.includes('ECONNREFUSED')));
     assert.ok(warnings.some((l) => l.includes('host') && l.includes('not found')));
     t.monitor.stop();
@@ -134,6 +137,42 @@ describe('SidecarHealthMonitor', () => {
     assert.deepEqual(t.unhealthy, []);
     assert.deepEqual(t.changes, []);
     t.monitor.stop();
+  });
+
+  it('after Sidecar comes back from being unreachable, failed verdicts are doubt for SIDECAR_SETTLE_MS; a real failure counts after it', async () => {
+    // Checks every 2 s: ALIVE, Sidecar down (a restart), then UNHEALTHY from the moment it is back.
+    const t = setup([0, 'down', UNHEALTHY], 0, 2000);
+    t.monitor.start();
+    await t.checks(3);
+    const backAt = t.clock.now();
+    // Every check in the window is doubt, even at MaxFails 0.
+    while (t.clock.now() + 2000 - backAt < SIDECAR_SETTLE_MS) {
+      await t.clock.advance(2000);
+      assert.deepEqual(t.unhealthy, [], `no verdict ${t.clock.now() - backAt} ms after Sidecar came back`);
+    }
+    assert.deepEqual(t.changes.map(([h]) => h), [true], 'the window publishes no unhealthy flip');
+    assert.ok(t.logger.lines.some((l) => l.includes('Sidecar came back') && l.includes('reports UNHEALTHY before its own checks have run')));
+    // The first check at or after the window counts.
+    await t.clock.advance(2000);
+    assert.equal(t.unhealthy.length, 1);
+    assert.ok(t.sidecar.askedAt.at(-1)! - backAt >= SIDECAR_SETTLE_MS);
+    t.monitor.stop();
+  });
+
+  it('a fetch that reached Sidecar only on a retry opens the window too; an HTTP error is no outage', async () => {
+    const recovered = setup(['recovered-unhealthy', UNHEALTHY], 0, 2000);
+    recovered.monitor.start();
+    await recovered.checks(5);
+    assert.deepEqual(recovered.unhealthy, [], 'within 8 s of the recovery');
+    await recovered.clock.advance(2000);
+    assert.equal(recovered.unhealthy.length, 1, '10 s after it');
+    recovered.monitor.stop();
+
+    const answering = setup(['http-500', UNHEALTHY], 0, 2000);
+    answering.monitor.start();
+    await answering.checks(2);
+    assert.equal(answering.unhealthy.length, 1, 'Sidecar answered all along: its verdict counts at once');
+    answering.monitor.stop();
   });
 
   it('reports health changes: first verdict, then flips; doubt and UNKNOWN change nothing', async () => {

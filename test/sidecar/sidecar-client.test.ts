@@ -115,6 +115,19 @@ describe('SidecarClient', () => {
       const recovered = await clock.run(pending);
       assert.ok(recovered.ok);
       assert.equal(double.calls.length, 1, 'the first try never reached the double');
+      // What the health monitor's restart window keys on (CONTRACT §6).
+      assert.equal(result.ok ? undefined : result.unreachable, true);
+      assert.equal(recovered.ok && recovered.recovered, true, 'an earlier try of this fetch could not reach Sidecar');
+    });
+
+    it('an answering Sidecar is neither unreachable nor recovered, even when it answers 5xx first', async () => {
+      double.failWith(503, 1);
+      const { client } = clientFor(double, clock);
+      const result = await clock.run(client.fetchState());
+      assert.equal(result.ok && result.recovered, false);
+      double.failWith(500);
+      const failed = await clock.run(client.fetchState());
+      assert.equal(failed.ok ? undefined : failed.unreachable, false);
     });
 
     it('spaces tries in real time with the system clock', async () => {
