@@ -18,12 +18,16 @@ if ! cp "$SIDECAR_EXECUTOR_PATH" "$COPY" || ! chmod 0755 "$COPY"; then
   exit 1
 fi
 
+# The executor's own stop timeout (KillTaskTimeout, seconds), under its fallback name too, so the
+# clean-up gives a service the same SIGTERM grace the executor would have, not Docker's 10 s.
+STOP_TIMEOUT="${EXECUTOR_KILL_TASK_TIMEOUT:-${KILL_TASK_TIMEOUT:-5}}"
+
 stop_orphans() {
   [ -n "${TASK_ID:-}" ] || return 0
   for id in $(docker ps -q 2>/dev/null); do
     if docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$id" 2>/dev/null | grep -qxF "TASK_ID=$TASK_ID"; then
       echo "executor.sh: stopping container $id of task $TASK_ID left running" >&2
-      docker stop "$id" >/dev/null
+      docker stop -t "$STOP_TIMEOUT" "$id" >/dev/null
     fi
   done
 }

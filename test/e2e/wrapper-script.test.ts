@@ -54,6 +54,9 @@ case "$FAKE_MODE" in
   orphan)
     docker run -d --label "$FAKE_LABEL" --stop-timeout 1 -e "TASK_ID=$TASK_ID" ${TEST_IMAGE} sleep 300 > "$out/container" || exit 99
     ;;
+  stubborn)
+    docker run -d --label "$FAKE_LABEL" --stop-timeout 30 -e "TASK_ID=$TASK_ID" ${TEST_IMAGE} sh -c "trap '' TERM; while true; do sleep 0.1; done" > "$out/container" || exit 99
+    ;;
   trap)
     trap 'echo TERM >> "$out/signals"; exit "\${FAKE_EXIT:-0}"' TERM
     : > "$out/ready"
@@ -209,6 +212,22 @@ test("on exit, a still-running container of this task (TASK_ID in its env) is st
   assert.equal(inspect(orphan).State.Running, false, 'the orphan was stopped');
   assert.ok(r.stderr.includes(`executor.sh: stopping container ${orphan.slice(0, 12)} of task ${taskId} left running`), r.stderr);
   assert.equal(inspect(other).State.Running, true, "the other task's container still runs");
+});
+
+test('the clean-up stop uses KillTaskTimeout (EXECUTOR_KILL_TASK_TIMEOUT, else KILL_TASK_TIMEOUT), not the container\'s 30 s', async () => {
+  for (const name of ['EXECUTOR_KILL_TASK_TIMEOUT', 'KILL_TASK_TIMEOUT']) {
+    const s = setup();
+    const taskId = uniqueTaskId('wrapper-stubborn');
+    const started = Date.now();
+    const r = await runWrapper(fakeEnv(s, { FAKE_MODE: 'stubborn', FAKE_EXIT: '0', TASK_ID: taskId, [name]: '1' }));
+    const took = Date.now() - started;
+    assert.equal(r.code, 0, r.stderr);
+    const orphan = readFileSync(join(s.out, 'container'), 'utf8').trim();
+    const state = inspect(orphan).State;
+    assert.equal(state.Running, false, 'the orphan was stopped');
+    assert.equal(state.ExitCode, 137, 'it ignored SIGTERM, so SIGKILL after the 1 s KillTaskTimeout');
+    assert.ok(took < 8000, `${name}=1: the wrapper took ${took} ms (the container's own stop timeout is 30 s)`);
+  }
 });
 
 test('SIGTERM to the wrapper is forwarded to the executor, whose exit code the wrapper returns', async () => {
