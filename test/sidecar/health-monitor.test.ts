@@ -4,7 +4,7 @@ import { memoryLogger } from '../../src/log/logger';
 import { SIDECAR_SETTLE_MS, SidecarHealthMonitor } from '../../src/sidecar/health-monitor';
 import { SidecarClient, type FetchStateResult, type SidecarApi } from '../../src/sidecar/sidecar-client';
 import { SidecarDouble, UNHEALTHY } from '../doubles/sidecar';
-import { FakeClock } from './fake-clock';
+import { FakeClock } from '../support/fake-clock';
 
 const HOST = 'agent-1.example.com';
 const ID = 'deadbeef0123';

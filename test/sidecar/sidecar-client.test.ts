@@ -5,7 +5,7 @@ import { memoryLogger } from '../../src/log/logger';
 import { SidecarClient } from '../../src/sidecar/sidecar-client';
 import { serviceStatusIn } from '../../src/sidecar/sidecar-state';
 import { ALIVE, DRAINING, SidecarDouble, UNHEALTHY } from '../doubles/sidecar';
-import { FakeClock } from './fake-clock';
+import { FakeClock } from '../support/fake-clock';
 
 const HOST = 'agent-1.example.com';
 const ID = 'deadbeef0123';
