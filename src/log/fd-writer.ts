@@ -31,6 +31,8 @@ export class FdWriter implements OutputStream {
   #droppedWrites = 0;
   #droppedBytes = 0;
   #lastError = '';
+  /** A failed write left part of a line in the file: the note must start a line of its own. */
+  #lineCut = false;
 
   constructor(fd: number, name: string, options: FdWriterOptions = {}) {
     this.#fd = fd;
@@ -45,23 +47,35 @@ export class FdWriter implements OutputStream {
   write(data: string | Buffer): boolean {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     if (this.#droppedWrites > 0) {
-      const note = Buffer.from(`time="${this.#now().toISOString()}" level=warning msg="Output could not be written and was dropped"`
+      const note = Buffer.from(`${this.#lineCut ? '\n' : ''}time="${this.#now().toISOString()}" level=warning msg="Output could not be written and was dropped"`
         + ` stream=${this.#name} writes=${this.#droppedWrites} bytes=${this.#droppedBytes} error=${this.#lastError}\n`);
-      if (!this.#writeAll(note)) return this.#drop(bytes);
+      const written = this.#writeAll(note);
+      if (written < note.length) {
+        // The note itself did not fit: it is no line, and it is not counted as output.
+        this.#lineCut ||= written > 0;
+        return this.#drop(bytes, 0);
+      }
       this.#droppedWrites = 0;
       this.#droppedBytes = 0;
+      this.#lineCut = false;
     }
-    return this.#writeAll(bytes) || this.#drop(bytes);
+    const written = this.#writeAll(bytes);
+    return written === bytes.length || this.#drop(bytes, written);
   }
 
-  #drop(bytes: Buffer): false {
+  /** Counts what a failed write left out: the part of `bytes` after the first `written`. */
+  #drop(bytes: Buffer, written: number): false {
     this.#droppedWrites++;
-    this.#droppedBytes += bytes.length;
+    this.#droppedBytes += bytes.length - written;
+    if (written > 0) this.#lineCut = bytes[written - 1] !== 0x0a;
     return false;
   }
 
-  /** The whole buffer, across partial writes; false at the first error (ENOSPC, EPIPE, EIO...). */
-  #writeAll(bytes: Buffer): boolean {
+  /**
+   * The whole buffer, across partial writes (a full disk takes what fits, then fails): returns
+   * how many bytes were written, all of them unless an error (ENOSPC, EPIPE, EIO...) came first.
+   */
+  #writeAll(bytes: Buffer): number {
     let offset = 0;
     let waitedMs = 0;
     while (offset < bytes.length) {
@@ -76,10 +90,10 @@ export class FdWriter implements OutputStream {
           continue;
         }
         this.#lastError = code;
-        return false;
+        return offset;
       }
     }
-    return true;
+    return offset;
   }
 }
 

@@ -47,6 +47,29 @@ test('a write that works again is preceded by one note of what was lost', () => 
   assert.equal(out.droppedWrites, 0);
 });
 
+test('a full disk takes part of a line: only the rest counts as dropped, and the note starts a line of its own', () => {
+  const file: string[] = [];
+  let room = 10;
+  const out = new FdWriter(1, 'stdout', {
+    now: at,
+    writeSync: (_fd, buffer, offset, length) => {
+      if (room === 0) throw errno('ENOSPC');
+      const n = Math.min(room, length);
+      room -= n;
+      file.push(buffer.toString('utf8', offset, offset + n));
+      return n;
+    },
+  });
+  assert.equal(out.write('12345\n'), true);
+  assert.equal(out.write('abcdefgh\n'), false, 'four bytes fit, five do not');
+  assert.equal(out.write('lost\n'), false);
+  room = 1000;
+  assert.equal(out.write('back\n'), true);
+  assert.equal(file.join(''), '12345\nabcd\n'
+    + 'time="2026-11-30T12:00:00.000Z" level=warning msg="Output could not be written and was dropped" stream=stdout writes=2 bytes=10 error=ENOSPC\n'
+    + 'back\n');
+});
+
 test('partial writes are completed; EAGAIN is waited out; EPIPE drops', () => {
   const written: string[] = [];
   const script: (string | number)[] = [2, 'EAGAIN', 'EAGAIN', 99, 'EPIPE'];
