@@ -18,8 +18,11 @@ export const OWNER_LABELS = {
 /** Who a process is, as far as telling it from a later one with the same pid goes. */
 export interface ProcessIdentity { pid: number; startTime: string; pidNamespace: string }
 
-/** What /proc says of a pid: its start time, no such process, or unreadable (assume alive). */
-export type PidProbe = { kind: 'alive'; startTime: string } | { kind: 'none' } | { kind: 'unknown'; why: string };
+/**
+ * What /proc says of a pid: its start time, no such process, exited but not yet reaped by its
+ * parent (a zombie keeps its /proc entry and start time), or unreadable (assume alive).
+ */
+export type PidProbe = { kind: 'alive'; startTime: string } | { kind: 'none' } | { kind: 'exited'; startTime: string } | { kind: 'unknown'; why: string };
 
 export type OwnerVerdict = { gone: true; why: string } | { gone: false; why: string };
 
@@ -35,10 +38,18 @@ export function ownerLabels(ids: { executorId: string; frameworkId: string }, ow
 
 /** The starttime field of a /proc/<pid>/stat line; the command name may hold spaces and parens. */
 export function startTimeFromStat(stat: string): string | undefined {
-  const afterName = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // afterName[0] is field 3 (state), so field 22 is at index 19.
-  const value = afterName[19];
+  // After the name, index 0 is field 3 (state), so field 22 is at index 19.
+  const value = fieldsAfterName(stat)[19];
   return value !== undefined && /^\d+$/.test(value) ? value : undefined;
+}
+
+/** True for a process that has exited: a zombie (Z) or dead (X, x) one, per proc(5). */
+export function exitedFromStat(stat: string): boolean {
+  return /^[ZXx]$/.test(fieldsAfterName(stat)[0] ?? '');
+}
+
+function fieldsAfterName(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** Whether the container's owner is certainly gone; anything less certain leaves it alone. */
@@ -53,6 +64,7 @@ export function ownerVerdict(labels: Readonly<Record<string, string>>, me: Proce
   const found = probe(pid);
   if (found.kind === 'none') return { gone: true, why: `no process has its owner's pid ${pid}` };
   if (found.kind === 'unknown') return { gone: false, why: `process ${pid} cannot be checked (${found.why})` };
+  if (found.kind === 'exited' && found.startTime === startTime) return { gone: true, why: `its owner (pid ${pid}) exited and was not reaped` };
   if (found.startTime !== startTime) return { gone: true, why: `pid ${pid} now belongs to a process that started later` };
   return { gone: false, why: `its owner (pid ${pid}) is alive` };
 }

@@ -4,7 +4,7 @@
 // Each stop is logged; a container whose owner may be alive is never touched (owner-labels.ts).
 import { readFileSync, readlinkSync } from 'node:fs';
 import type { EngineApi } from '../docker/engine-api';
-import { OWNER_LABELS, ownerVerdict, startTimeFromStat, type PidProbe, type ProcessIdentity } from '../docker/owner-labels';
+import { OWNER_LABELS, exitedFromStat, ownerVerdict, startTimeFromStat, type PidProbe, type ProcessIdentity } from '../docker/owner-labels';
 import type { Logger } from '../log/logger';
 
 export interface ReaperOptions {
@@ -49,7 +49,9 @@ export async function reapOrphans(o: ReaperOptions): Promise<number> {
       return false;
     }
   }));
-  return stopped.filter(Boolean).length;
+  const count = stopped.filter(Boolean).length;
+  logger.debug('Looked for orphaned containers', { listed: listed.length, orphans: orphans.length, stopped: count });
+  return count;
 }
 
 /** This process's identity, or undefined where /proc cannot tell it (then no labels, no reaping). */
@@ -65,8 +67,10 @@ export function ownIdentity(): ProcessIdentity | undefined {
 
 function probeProc(pid: number): PidProbe {
   try {
-    const startTime = startTimeFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    return startTime === undefined ? { kind: 'unknown', why: 'unreadable stat' } : { kind: 'alive', startTime };
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const startTime = startTimeFromStat(stat);
+    if (startTime === undefined) return { kind: 'unknown', why: 'unreadable stat' };
+    return exitedFromStat(stat) ? { kind: 'exited', startTime } : { kind: 'alive', startTime };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' || code === 'ESRCH' ? { kind: 'none' } : { kind: 'unknown', why: code ?? (err as Error).message };

@@ -1,7 +1,7 @@
 // Whether a container's owner is certainly gone (CONTRACT §12): only then may it be stopped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OWNER_LABELS, ownerLabels, ownerVerdict, startTimeFromStat, type PidProbe, type ProcessIdentity } from '../../src/docker/owner-labels';
+import { OWNER_LABELS, exitedFromStat, ownerLabels, ownerVerdict, startTimeFromStat, type PidProbe, type ProcessIdentity } from '../../src/docker/owner-labels';
 
 const ME: ProcessIdentity = { pid: 4242, startTime: '123456', pidNamespace: 'pid:[4026531836]' };
 const OWNER: ProcessIdentity = { pid: 777, startTime: '99000', pidNamespace: 'pid:[4026531836]' };
@@ -24,6 +24,16 @@ test('gone: no process with the pid, or the pid reused by a later process', () =
   const reused = ownerVerdict(labels, ME, probes({ 777: { kind: 'alive', startTime: '99001' } }));
   assert.equal(reused.gone, true);
   assert.match(reused.why, /now belongs to a process that started later/);
+});
+
+test('gone: an owner that exited but was never reaped (a zombie keeps its /proc entry and start time)', () => {
+  const zombie = ownerVerdict(labels, ME, probes({ 777: { kind: 'exited', startTime: '99000' } }));
+  assert.deepEqual(zombie, { gone: true, why: 'its owner (pid 777) exited and was not reaped' });
+  const rest = ' 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 98765 10000000 300';
+  assert.equal(exitedFromStat(`1234 (sidecar-execu) Z${rest}`), true);
+  assert.equal(exitedFromStat(`1234 (a) b) X${rest}`), true);
+  assert.equal(exitedFromStat(`1234 (node) S${rest}`), false);
+  assert.equal(exitedFromStat(`1234 (node) R${rest}`), false);
 });
 
 test('never touched: the owner alive, unreadable, another pid namespace, our own, or labels incomplete', () => {
