@@ -33,6 +33,8 @@ export interface ContainerState {
   exitCode: number;
   /** Docker's own word for why it stopped (OOMKilled and the like), when it has one. */
   oomKilled: boolean;
+  /** Being removed (`docker rm -f`): it is dead and about to be unknown to the engine. */
+  removing: boolean;
   error: string;
   labels: Record<string, string>;
   env: string[];

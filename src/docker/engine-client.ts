@@ -129,6 +129,7 @@ export class DockerEngineClient implements EngineApi {
       running: found.State?.Running === true,
       exitCode: found.State?.ExitCode ?? -1,
       oomKilled: found.State?.OOMKilled === true,
+      removing: found.State?.Status === 'removing' || found.State?.Dead === true,
       error: found.State?.Error ?? '',
       labels: found.Config?.Labels ?? {},
       env: found.Config?.Env ?? [],
@@ -225,7 +226,10 @@ export class DockerEngineClient implements EngineApi {
       return new EngineError('E_ENGINE_UNREACHABLE', `the Docker engine at ${this.#where} did not answer ${what} in time`, undefined, { cause: err });
     }
     const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
-    const why = cause?.code ?? (err as Error).message;
+    // The two an operator meets most: dockerd not running (or restarting) on this socket.
+    const why = cause?.code === 'ENOENT' ? 'ENOENT (no socket: is dockerd running?)'
+      : cause?.code === 'ECONNREFUSED' ? 'ECONNREFUSED (is dockerd running?)'
+      : cause?.code ?? (err as Error).message;
     return new EngineError('E_ENGINE_UNREACHABLE', `the Docker engine at ${this.#where} is unreachable (${what}): ${why}`, undefined, { cause: err });
   }
 
@@ -238,7 +242,7 @@ export class DockerEngineClient implements EngineApi {
 
 interface InspectBody {
   Id: string;
-  State?: { Running?: boolean; ExitCode?: number; OOMKilled?: boolean; Error?: string };
+  State?: { Status?: string; Running?: boolean; Dead?: boolean; ExitCode?: number; OOMKilled?: boolean; Error?: string };
   Config?: { Tty?: boolean; Labels?: Record<string, string> | null; Env?: string[] | null };
 }
 

@@ -81,7 +81,7 @@ export class ExitWatch {
     const onStop = (): void => done.abort();
     stopped.addEventListener('abort', onStop, { once: true });
     const waited = engine.waitContainer(containerId, { signal: done.signal }).then(
-      async (code): Promise<ContainerExit> => ({ kind: 'exited', code, oomKilled: await this.#oomKilled() }),
+      (code): Promise<ContainerExit> => this.#afterWait(code),
       (err: unknown): ContainerExit | undefined => {
         if (err instanceof EngineError && err.code === 'E_NO_SUCH_CONTAINER') return gone(err);
         if (!done.signal.aborted) this.#o.logger.warn('Lost the wait on the container; re-attaching once the Docker engine answers', { error: (err as Error).message });
@@ -124,15 +124,23 @@ export class ExitWatch {
       logger.info('The Docker engine answers again', { away_ms: clock.now() - this.#awaySince });
       this.#awaySince = undefined;
     }
+    if (state.removing) return { kind: 'gone', detail: `it is being removed (exit status ${state.exitCode})` };
     return state.running ? 'running' : { kind: 'exited', code: state.exitCode, oomKilled: state.oomKilled };
   }
 
-  /** After a wait: whether the kernel killed it for its memory limit (one bounded inspection). */
-  async #oomKilled(): Promise<boolean> {
+  /**
+   * After a wait, one bounded inspection: whether the kernel killed it for its memory limit, or
+   * whether it is gone: `docker rm -f` kills the container first, so the wait answers 137 for a
+   * container that is being removed.
+   */
+  async #afterWait(code: number): Promise<ContainerExit> {
     try {
-      return (await this.#o.engine.inspectContainer(this.#o.containerId, { timeoutMs: this.#o.probeTimeoutMs })).oomKilled;
-    } catch {
-      return false;
+      const state = await this.#o.engine.inspectContainer(this.#o.containerId, { timeoutMs: this.#o.probeTimeoutMs });
+      if (state.removing) return { kind: 'gone', detail: `it was removed (exit status ${code})` };
+      return { kind: 'exited', code, oomKilled: state.oomKilled };
+    } catch (err) {
+      if (err instanceof EngineError && err.code === 'E_NO_SUCH_CONTAINER') return { kind: 'gone', detail: `it was removed (exit status ${code})` };
+      return { kind: 'exited', code, oomKilled: false };
     }
   }
 }

@@ -64,6 +64,14 @@ test('restart without live-restore: the engine stopped the container while away;
   assert.deepEqual(await w.settled(), { kind: 'exited', code: 143, oomKilled: false });
 });
 
+test('docker rm -f: the wait answers 137 for a container being removed; that is gone, not an exit', async () => {
+  const w = watching();
+  await realTurn();
+  w.engine.removing = true;
+  w.engine.exit(137);
+  assert.deepEqual(await w.settled(), { kind: 'gone', detail: 'it was removed (exit status 137)' });
+});
+
 test('a container the engine no longer knows is gone, whether the wait or an inspection finds out', async () => {
   const byWait = watching();
   await realTurn();

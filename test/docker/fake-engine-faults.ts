@@ -18,6 +18,8 @@ export class FaultyEngine {
   running = true;
   exitCode = 0;
   oomKilled = false;
+  /** Knob: being removed (`docker rm -f` killed it and is deleting it). */
+  removing = false;
   readonly calls: { at: number; call: string; timeoutMs?: number }[] = [];
   readonly #waits = new Set<Pending>();
 
@@ -52,7 +54,9 @@ export class FaultyEngine {
 
   inspectContainer(id: string, bounds: RequestBounds = {}): Promise<ContainerState> {
     this.#record('inspect', bounds);
-    return this.#answer(bounds, async () => ({ id, running: this.running, exitCode: this.running ? 0 : this.exitCode, oomKilled: this.oomKilled, error: '', labels: {}, env: [] }));
+    return this.#answer(bounds, async () => ({
+      id, running: this.running, exitCode: this.running ? 0 : this.exitCode, oomKilled: this.oomKilled, removing: this.removing, error: '', labels: {}, env: [],
+    }));
   }
 
   stopContainer(_id: string, timeoutSec: number, bounds: RequestBounds = {}): Promise<void> {

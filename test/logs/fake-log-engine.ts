@@ -100,7 +100,7 @@ export class FakeLogEngine {
     if (this.inspectShouldFail) throw this.inspectShouldFail;
     if (id === 'gone') throw new EngineError('E_NO_SUCH_CONTAINER', `No such container: ${id}`, 404);
     const running = this.running ?? !this.#ended;
-    return { id, running, exitCode: running ? 0 : 1, oomKilled: false, error: '', labels: {}, env: [] };
+    return { id, running, exitCode: running ? 0 : 1, oomKilled: false, removing: false, error: '', labels: {}, env: [] };
   }
 
   /** A LogStream over frames pulled one by one; in push mode a paused stream pulls nothing. */
