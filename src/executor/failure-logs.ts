@@ -1,30 +1,37 @@
 // On a non-zero exit the container's own recent output is copied to the executor's stdout and
 // stderr, so it lands in the Mesos sandbox logs (CONTRACT §5). On a full sandbox disk the copy
 // stops at the first write that fails: the rest would fail too, and the terminal update waits.
-import type { EngineApi } from '../docker/engine-api';
+import { EngineError, type EngineApi } from '../docker/engine-api';
 import type { OutputStream } from '../log/fd-writer';
 import type { Logger } from '../log/logger';
 
 export interface TaskOutput { stdout: OutputStream; stderr: OutputStream }
 
-/** Copies until the output ends, a write fails, or `signal` aborts (the copy's time is up). */
+/**
+ * Copies until the output ends, a write fails, or `signal` aborts (the copy's time is up).
+ * 'unreachable': the engine could not be asked at all (it is restarting): worth another try.
+ */
 export async function copyFailureLogs(
   engine: EngineApi, containerId: string, logsSinceMs: number, output: TaskOutput, logger: Logger, signal?: AbortSignal,
-): Promise<void> {
+): Promise<'copied' | 'unreachable' | 'failed'> {
+  let copying = false;
   try {
     const sinceSec = Math.floor((Date.now() - logsSinceMs) / 1000);
     logger.info('Copying the container logs to the sandbox', { since_sec: sinceSec });
     const frames = await engine.containerLogs(containerId, { sinceSec, stdout: true, stderr: true });
-    if (signal?.aborted) { frames.destroy(); return; }
+    copying = true;
+    if (signal?.aborted) { frames.destroy(); return 'failed'; }
     signal?.addEventListener('abort', () => frames.destroy(), { once: true });
     for await (const frame of frames) {
-      if (signal?.aborted) return;
+      if (signal?.aborted) return 'failed';
       if (!(frame.stream === 'stderr' ? output.stderr : output.stdout).write(frame.data)) {
         logger.warn('Stopped copying the container logs: the sandbox output cannot be written', { stream: frame.stream });
-        return; // leaving the loop destroys the log stream
+        return 'failed'; // leaving the loop destroys the log stream
       }
     }
+    return 'copied';
   } catch (err) {
     logger.error('Could not copy the container logs', { error: (err as Error).message });
+    return !copying && err instanceof EngineError && err.code === 'E_ENGINE_UNREACHABLE' ? 'unreachable' : 'failed';
   }
 }

@@ -46,8 +46,6 @@ export interface TaskRunnerDeps {
   exitWatch?: { probeIntervalMs?: number; probeTimeoutMs?: number };
 }
 
-/** Kept back from a SHUTDOWN's stop for the SIGKILL and the engine's answer (~0.1 s measured). */
-const KILL_CONFIRM_MS = 1000;
 /** How long the failure-log copy may take: the terminal update waits for it. */
 const FAILURE_LOG_COPY_MS = 30_000;
 /** How long stopping the container may take when the executor must exit (agent lost, crash). */
@@ -192,7 +190,7 @@ export class TaskRunner {
         },
       });
     }
-    this.#relay = services.startLogRelay(id, spec.labels);
+    this.#relay = services.startLogRelay(id, spec.labels, this.#log);
 
     const exit = await watch.exit;
     this.#exit.abort();
@@ -224,13 +222,22 @@ export class TaskRunner {
     return [exitCodeToState(exit.code), { message: exitMessage(exit.code, this.#stopReason) }];
   }
 
-  /** The container's recent output into the sandbox, bounded: the terminal update waits for it. */
+  /**
+   * The container's recent output into the sandbox, bounded: the terminal update waits for it.
+   * An engine that stops its containers as it shuts down answers the wait and then goes away:
+   * the copy is tried again until it comes back, within the bound.
+   */
   async #copyFailureLogs(id: string): Promise<void> {
     const { engine, settings, clock } = this.#deps;
     const bound = new AbortController();
     const budget = Math.min(FAILURE_LOG_COPY_MS, this.#deadline === undefined ? Infinity : this.#deadline - clock.now());
-    const copied = copyFailureLogs(engine, id, settings.logsSinceMs, this.#deps.output, this.#log, bound.signal);
-    await Promise.race([copied, clock.sleep(Math.max(0, budget), bound.signal)]);
+    const copying = (async (): Promise<void> => {
+      for (let attempt = 0; !bound.signal.aborted; attempt++) {
+        if (await copyFailureLogs(engine, id, settings.logsSinceMs, this.#deps.output, this.#log, bound.signal) !== 'unreachable') return;
+        await clock.sleep(Math.min(5000, 500 * 2 ** attempt), bound.signal);
+      }
+    })();
+    await Promise.race([copying, clock.sleep(Math.max(0, budget), bound.signal)]);
     bound.abort();
   }
 
@@ -240,7 +247,7 @@ export class TaskRunner {
     const { settings, services, clock } = this.#deps;
     if (request.budgetMs !== undefined) this.#setDeadline(clock.now() + request.budgetMs);
     const deadline = this.#deadline;
-    let timeoutSec = stopTimeoutSec(request.killPolicy?.grace_period?.nanoseconds ?? this.#task.kill_policy?.grace_period?.nanoseconds, settings.killTaskTimeoutSec);
+    const timeoutSec = stopTimeoutSec(request.killPolicy?.grace_period?.nanoseconds ?? this.#task.kill_policy?.grace_period?.nanoseconds, settings.killTaskTimeoutSec);
     if (this.#stopReason) {
       // A second KILL may carry a shorter grace period to force the kill (executor.proto Kill).
       if (request.killPolicy && this.#containerId) await this.#stop(timeoutSec);
@@ -262,8 +269,6 @@ export class TaskRunner {
       const left = Math.min(drainMs, drainBudget) - (clock.now() - started);
       if (left > 0) await clock.sleep(left, this.#exit.signal);
     }
-    // Within a budget, SIGKILL comes early enough for the engine to confirm the exit in time.
-    if (deadline !== undefined) timeoutSec = Math.max(0, Math.min(timeoutSec, Math.floor((deadline - clock.now() - KILL_CONFIRM_MS) / 1000)));
     await this.#stop(timeoutSec);
   }
 
@@ -297,8 +302,8 @@ export class TaskRunner {
     const id = this.#containerId;
     if (!id || this.#exit.signal.aborted) return;
     const { engine, clock } = this.#deps;
-    const outcome = await stopPersistently({ engine, containerId: id, clock, logger: this.#log, graceSec: timeoutSec, deadline, exited: this.#exit.signal });
-    if (outcome === 'deadline') this.#log.error('Could not stop the container in time: the Docker engine did not answer');
+    // A deadline that passes is reported once, by #engineDidNotAnswer, with the terminal update.
+    await stopPersistently({ engine, containerId: id, clock, logger: this.#log, graceSec: timeoutSec, deadline, exited: this.#exit.signal });
   }
 
   /** The earliest deadline wins: a second SHUTDOWN cannot extend the first one's. */

@@ -1,6 +1,7 @@
 // The optional collaborators of a task's lifecycle, behind small role interfaces so the
 // lifecycle is tested with fakes and main.ts wires the real Sidecar, Vault and syslog pieces.
 import type { RegistryAuth } from '../docker/engine-api';
+import type { Logger } from '../log/logger';
 
 export interface HealthCallbacks {
   /** Sidecar's verdict changed (CONTRACT §6; reported as a `healthy` TASK_RUNNING update). */
@@ -27,5 +28,6 @@ export interface TaskServices {
   /** Asks Sidecar to drain the service; true when Sidecar accepted (CONTRACT §6). */
   drain(serviceId: string): Promise<boolean>;
   /** Relays the container's output to syslog (CONTRACT §9); undefined when relaying is off. */
-  startLogRelay(containerId: string, labels: Record<string, string>): LogRelay | undefined;
+  /** `logger` carries the task's fields (task, container) into the relay's lines. */
+  startLogRelay(containerId: string, labels: Record<string, string>, logger: Logger): LogRelay | undefined;
 }

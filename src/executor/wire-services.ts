@@ -62,10 +62,10 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
       return monitor;
     },
     drain: (serviceId) => sidecarClient().drain(serviceId),
-    startLogRelay: (containerId, labels) => {
+    startLogRelay: (containerId, labels, taskLogger) => {
       if (!settings.relaySyslog && !settings.relaySyslogStartupOnly) return undefined;
       const { SyslogRelay } = require('../logs/syslog-relay') as typeof import('../logs/syslog-relay');
-      const relay = new SyslogRelay({ engine, containerId, labels, settings, logger, clock, stdout });
+      const relay = new SyslogRelay({ engine, containerId, labels, settings, logger: taskLogger, clock, stdout });
       relay.start();
       return relay;
     },

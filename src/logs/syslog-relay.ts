@@ -498,8 +498,9 @@ function isGone(err: unknown): boolean {
 
 function errorText(err: unknown): string {
   if (err instanceof Error) {
+    // An errno code (ECONNREFUSED) helps; our own stable codes (E_ENGINE_...) are for programs.
     const code = (err as NodeJS.ErrnoException).code;
-    return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+    return code && !code.startsWith('E_') && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
   }
   return String(err);
 }

@@ -24,11 +24,11 @@ test('an answering engine: one stop with the whole grace period', async () => {
   assert.deepEqual(s.engine.calls.map((c) => c.call), ['stop t=5']);
 });
 
-test('a hung engine: each stop request ends at its bound and is retried, asking only for what is left of the grace', async () => {
+test('a hung engine: each stop request ends at its bound and is retried with the whole grace period', async () => {
   const s = stopping(20);
   s.engine.hung = true;
   const done = s.run();
-  // The first request's bound is the grace plus 10 s; the next asks for no grace at all.
+  // Each request's bound is the grace plus 10 s: the engine may never have sent the SIGTERM.
   await s.clock.advance(30_000);
   assert.equal(s.outcome(), undefined, 'no outcome while the engine hangs');
   await s.clock.advance(1000);
@@ -36,24 +36,32 @@ test('a hung engine: each stop request ends at its bound and is retried, asking 
   assert.equal(await s.clock.run(done), 'stopped');
   const stops = s.engine.calls.map((c) => `${c.call} bound=${c.timeoutMs}`);
   assert.equal(stops[0], 'stop t=20 bound=30000');
-  assert.equal(stops.at(-1), 'stop t=0 bound=10000');
+  assert.equal(stops.at(-1), 'stop t=20 bound=30000');
+  assert.ok(s.logger.lines.some((l) => l.includes('Stopping the container') && l.includes('timeout_s=20')));
   assert.ok(s.logger.lines.some((l) => l.includes('Could not stop the container; retrying') && l.includes('attempt=1')));
 });
 
-test('with a deadline each request is bounded by it, retried in between, and the outcome is "deadline" when it passes', async () => {
+test('with a deadline: a hung engine gets one request bounded by it, then the outcome is "deadline", without a "retrying"', async () => {
   const s = stopping(30, 9000);
   s.engine.hung = true;
-  const done = s.run();
-  const outcome = await s.clock.run(done);
-  assert.equal(outcome, 'deadline');
+  assert.equal(await s.clock.run(s.run()), 'deadline');
   assert.equal(s.clock.now(), 9000);
-  const stops = s.engine.calls.filter((c) => c.call.startsWith('stop'));
-  assert.equal(stops[0]?.call, 'stop t=30');
-  assert.equal(stops[0]?.timeoutMs, 9000, 'the first request is bounded by the deadline');
-  assert.ok(s.logger.lines.some((l) => l.includes('Could not stop the container; retrying')));
+  assert.deepEqual(s.engine.calls.map((c) => `${c.call} bound=${c.timeoutMs}`), ['stop t=8 bound=9000'], 'SIGKILL early enough for the engine to confirm in time');
+  assert.ok(!s.logger.lines.some((l) => l.includes('retrying')));
 });
 
-test('an engine away for a while: retried with backoff, the grace counted from the first attempt', async () => {
+test('with a deadline: an engine that refuses is retried, each attempt asking for less as the deadline nears', async () => {
+  const s = stopping(30, 9000);
+  s.engine.away = true;
+  assert.equal(await s.clock.run(s.run()), 'deadline');
+  const grace = s.engine.calls.map((c) => Number(c.call.slice('stop t='.length)));
+  assert.ok(grace.length >= 4, `${grace.length} attempts`);
+  assert.equal(grace[0], 8);
+  assert.ok(grace.every((t, i) => i === 0 || t <= grace[i - 1]!), `grace asked: ${grace.join(', ')}`);
+  assert.ok(s.engine.calls.every((c) => c.at + (c.timeoutMs ?? Infinity) <= 9000), 'no request outlives the deadline');
+});
+
+test('an engine away for a while: retried with backoff, each time with the whole grace period', async () => {
   const s = stopping(5);
   s.engine.away = true;
   const done = s.run();
@@ -62,8 +70,7 @@ test('an engine away for a while: retried with backoff, the grace counted from t
   assert.ok(attempts >= 3 && attempts <= 4, `${attempts} attempts in 3.5 s`);
   s.engine.away = false;
   assert.equal(await s.clock.run(done), 'stopped');
-  const last = s.engine.calls.at(-1)!;
-  assert.ok(last.call === 'stop t=2' || last.call === 'stop t=1' || last.call === 'stop t=0', `the last stop asked for what was left: ${last.call}`);
+  assert.equal(s.engine.calls.at(-1)!.call, 'stop t=5');
 });
 
 test('the container exiting meanwhile, or gone, ends the stop', async () => {
