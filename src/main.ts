@@ -36,6 +36,8 @@ Settings are EXECUTOR_* environment variables (EXECUTOR_SIDECAR_POLL_INTERVAL=30
 `;
 
 const ACK_TIMEOUT_MS = 5000;
+/** When an executor looks for orphaned containers, after starting. */
+const REAPER_DELAY_MS = 5000;
 /** A crash stops the container first, but never waits longer than this to exit. */
 const CRASH_EXIT_MS = 15_000;
 // Never process.stdout/stderr: a sandbox file on a full disk must not crash us (fd-writer.ts).
@@ -89,12 +91,13 @@ function run(mesos: MesosEnv, settings: Settings, agent: AgentApi, logger: Logge
     void (executor.runner?.stopNow() ?? Promise.resolve()).finally(() => process.exit(1));
   });
   void driver.run(executor.handlers());
-  // Containers of executors that died with their process group (CONTRACT §12), off the launch path.
+  // Containers of executors that died with their process group (CONTRACT §12), looked for once
+  // the launch is over: not on its path, nor adding to its peak memory (BENCHMARKS.md).
   if (me) {
-    setImmediate(() => {
+    setTimeout(() => {
       const { reapOrphans } = require('./executor/orphan-reaper') as typeof import('./executor/orphan-reaper');
       void reapOrphans({ engine, me, logger, killTaskTimeoutSec: settings.killTaskTimeoutSec });
-    });
+    }, REAPER_DELAY_MS).unref();
   }
   return executor;
 }
