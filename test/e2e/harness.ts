@@ -83,6 +83,8 @@ export interface RunOptions {
   agent?: MesosAgentDoubleOptions;
   /** Do not send the LAUNCH (tests that send their own). */
   noLaunch?: boolean;
+  /** The docker CLI of the engine the task runs on, for cleanup; the main engine by default. */
+  docker?: (...args: string[]) => string;
 }
 
 const running = new Set<Run>();
@@ -106,7 +108,7 @@ export async function startRun(label: string, options: RunOptions = {}): Promise
       running.delete(run);
       executor.kill();
       await agent.stop().catch(() => undefined);
-      removeTaskContainers(taskId);
+      removeTaskContainers(taskId, options.docker);
     },
   };
   running.add(run);
@@ -114,9 +116,9 @@ export async function startRun(label: string, options: RunOptions = {}): Promise
 }
 
 /** Removes every container whose env carries this task's TASK_ID or whose name is the task's. */
-export function removeTaskContainers(taskId: string): void {
-  const ids = docker('ps', '-aq', '--filter', `label=e2e.task=${taskId}`).split('\n').filter(Boolean);
-  if (ids.length > 0) docker('rm', '-f', ...ids);
+export function removeTaskContainers(taskId: string, engine: (...args: string[]) => string = docker): void {
+  const ids = engine('ps', '-aq', '--filter', `label=e2e.task=${taskId}`).split('\n').filter(Boolean);
+  if (ids.length > 0) engine('rm', '-f', ...ids);
 }
 
 export async function cleanupAll(): Promise<void> {

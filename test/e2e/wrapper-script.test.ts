@@ -8,6 +8,7 @@ import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { docker, EXECUTOR, inspect, requireDocker, TEST_IMAGE, uniqueTaskId } from './harness';
+import { PrivateDockerd } from '../support/private-dockerd';
 import { MesosAgentDouble } from '../doubles/mesos-agent';
 import { dockerTaskInfo } from '../doubles/task-fixtures';
 import { containerNameForTask } from '../../src/docker/container-name';
@@ -272,7 +273,8 @@ function cmdline(pid: number): string {
 
 interface RealRun { agent: MesosAgentDouble; wrapper: Wrapper; sandbox: string; installed: string; taskId: string; executorPid: number }
 
-async function startReal(label: string, cmd: string): Promise<RealRun> {
+/** `engine`: a private dockerd for the run (its env and image), else the main engine. */
+async function startReal(label: string, cmd: string, engine?: PrivateDockerd): Promise<RealRun> {
   const dir = tempDir('sce-wrapper-real-');
   const installed = join(dir, 'opt', 'sidecar-executor');
   mkdirSync(dirname(installed), { recursive: true });
@@ -285,6 +287,7 @@ async function startReal(label: string, cmd: string): Promise<RealRun> {
   agents.push(agent);
   const wrapper = startWrapper({
     ...agent.executorEnvironment(),
+    ...engine?.env,
     MESOS_SANDBOX: sandbox,
     MESOS_DIRECTORY: sandbox,
     TASK_ID: taskId,
@@ -304,6 +307,7 @@ async function startReal(label: string, cmd: string): Promise<RealRun> {
     // Singularity puts TASK_ID in the executor's environment, which the container gets too.
     executorEnv: { TASK_ID: taskId },
     labels: { SidecarDiscover: 'false', [RUN_LABEL.split('=')[0]!]: RUN_LABEL.split('=')[1]! },
+    ...(engine ? { network: 'NONE' as const } : {}),
   }));
   return { agent, wrapper, sandbox, installed, taskId, executorPid };
 }
@@ -336,14 +340,22 @@ test('the real executor through the wrapper: the task runs to TASK_FINISHED; the
 });
 
 test('the real executor SIGKILLed: the wrapper stops the task container it left running', async () => {
-  const run = await startReal('wrapper-sigkill', 'sh -c "trap \'exit 0\' TERM; while true; do sleep 0.1; done"');
-  await waitFor(run, 'TASK_RUNNING');
-  const name = containerNameForTask(run.taskId);
-  assert.equal(inspect(name).State.Running, true);
-  process.kill(run.executorPid, 'SIGKILL');
-  const code = await within(run.wrapper.exited, 30_000, 'the wrapper');
-  assert.equal(code, 137, 'the executor died of SIGKILL');
-  const c = inspect(name);
-  assert.equal(c.State.Running, false, 'no container outlives its executor');
-  assert.ok(run.wrapper.stderr.includes(`executor.sh: stopping container ${c.Id.slice(0, 12)} of task ${run.taskId} left running`), run.wrapper.stderr.slice(-2000));
+  // On an engine of its own: on the main engine, an executor of another test file starting at
+  // that moment would find the container orphaned and stop it first (orphan-reaper.ts).
+  const engine = await PrivateDockerd.start();
+  try {
+    engine.loadImage(TEST_IMAGE);
+    const run = await startReal('wrapper-sigkill', 'sh -c "trap \'exit 0\' TERM; while true; do sleep 0.1; done"', engine);
+    await waitFor(run, 'TASK_RUNNING');
+    const name = containerNameForTask(run.taskId);
+    assert.equal(engine.inspect(name).State.Running, true);
+    process.kill(run.executorPid, 'SIGKILL');
+    const code = await within(run.wrapper.exited, 30_000, 'the wrapper');
+    assert.equal(code, 137, 'the executor died of SIGKILL');
+    const c = engine.inspect(name);
+    assert.equal(c.State.Running, false, 'no container outlives its executor');
+    assert.ok(run.wrapper.stderr.includes(`executor.sh: stopping container ${c.Id.slice(0, 12)} of task ${run.taskId} left running`), run.wrapper.stderr.slice(-2000));
+  } finally {
+    await engine.teardown();
+  }
 });
