@@ -7,10 +7,10 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { cleanupAll, EXECUTOR, requireDocker, startRun, TEST_IMAGE, uniqueTaskId, type ExecutorProcess, type Run } from './harness';
+import { cleanupAll, installForWrapper, requireDocker, startRun, TEST_IMAGE, uniqueTaskId, type ExecutorProcess, type Run } from './harness';
 import { MesosAgentDouble } from '../doubles/mesos-agent';
 import { dockerTaskInfo, FIXTURE_IDS } from '../doubles/task-fixtures';
 import { allPids, parentPidOf, signalQuietly, waitGoneSync } from '../support/linux-host';
@@ -114,12 +114,7 @@ interface WrappedRun { agent: MesosAgentDouble; wrapper: ChildProcess; wrapperSt
 async function startThroughWrapper(name: string, cmd: string): Promise<WrappedRun> {
   const dir = mkdtempSync(join(tmpdir(), 'sce-orphans-'));
   tempDirs.push(dir);
-  const installed = join(dir, 'opt', 'sidecar-executor');
-  mkdirSync(dirname(installed), { recursive: true });
-  copyFileSync(EXECUTOR, installed);
-  chmodSync(installed, 0o755);
-  const sandbox = join(dir, 'sandbox');
-  mkdirSync(sandbox);
+  const { installed, sandbox } = installForWrapper(dir);
   const executorId = `sidecar-executor-orphans-${name}`;
   const frameworkId = FIXTURE_IDS.frameworkId.replace(/-\d{4}$/, '-0042');
   const agent = await MesosAgentDouble.start({ executorId, frameworkId });

@@ -2,8 +2,8 @@
 // does, against the agent double and the real dockerd. Everything it prints is kept, so tests
 // can assert on logs and grep for secrets.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MesosAgentDouble, type MesosAgentDoubleOptions } from '../doubles/mesos-agent';
 import { dockerTaskInfo, type DockerTaskOptions } from '../doubles/task-fixtures';
 import type { TaskStatus } from '../../src/mesos/types';
@@ -20,6 +20,20 @@ export function requireDocker(): void {
     throw new Error(`Docker with the image ${TEST_IMAGE} is required: run \`bash scripts/setup.sh\` (dockerd running, test image built)`);
   }
   if (!existsSync(EXECUTOR)) throw new Error(`${EXECUTOR} is missing: run \`npm run build\``);
+}
+
+/**
+ * An agent host's layout under `dir`, as the wrapper script expects it: the built executor
+ * installed at `installed` (SIDECAR_EXECUTOR_PATH) and an empty task sandbox (MESOS_SANDBOX).
+ */
+export function installForWrapper(dir: string): { installed: string; sandbox: string } {
+  const installed = join(dir, 'opt', 'sidecar-executor');
+  mkdirSync(dirname(installed), { recursive: true });
+  copyFileSync(EXECUTOR, installed);
+  chmodSync(installed, 0o755);
+  const sandbox = join(dir, 'sandbox');
+  mkdirSync(sandbox);
+  return { installed, sandbox };
 }
 
 export function docker(...args: string[]): string {

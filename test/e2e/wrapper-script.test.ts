@@ -4,10 +4,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { docker, EXECUTOR, inspect, requireDocker, TEST_IMAGE, uniqueTaskId } from './harness';
+import { docker, EXECUTOR, inspect, installForWrapper, requireDocker, TEST_IMAGE, uniqueTaskId } from './harness';
 import { PrivateDockerd } from '../support/private-dockerd';
 import { MesosAgentDouble } from '../doubles/mesos-agent';
 import { dockerTaskInfo } from '../doubles/task-fixtures';
@@ -276,12 +276,7 @@ interface RealRun { agent: MesosAgentDouble; wrapper: Wrapper; sandbox: string; 
 /** `engine`: a private dockerd for the run (its env and image), else the main engine. */
 async function startReal(label: string, cmd: string, engine?: PrivateDockerd): Promise<RealRun> {
   const dir = tempDir('sce-wrapper-real-');
-  const installed = join(dir, 'opt', 'sidecar-executor');
-  mkdirSync(dirname(installed), { recursive: true });
-  copyFileSync(EXECUTOR, installed);
-  chmodSync(installed, 0o755);
-  const sandbox = join(dir, 'sandbox');
-  mkdirSync(sandbox);
+  const { installed, sandbox } = installForWrapper(dir);
   const taskId = uniqueTaskId(label);
   const agent = await MesosAgentDouble.start();
   agents.push(agent);
