@@ -139,7 +139,7 @@ export async function executorBench(): Promise<BenchSection> {
         ...table(['figure', 'sidecar-executor', 'baseline', 'ratio', 'budget'], [
           ['start-up to SUBSCRIBE (median of 20)', `${ms(median(startup))} ms`, '-', '-', '-'],
           ['private memory, subscribed and idle', `${mb(idleKb)} MB`, `bare node ${mb(bareKb)} MB`, (idleKb / bareKb).toFixed(2), '-'],
-          ['private memory per executor, 10 running tasks (median / max)', `${mb(median(ten.privateKb))} / ${mb(Math.max(...ten.privateKb))} MB`, '-', '-', '≤ 10 MB'],
+          ['private memory per executor, 10 running tasks (median / max)', `${mb(median(ten.privateKb))} / ${mb(Math.max(...ten.privateKb))} MB`, '-', '-', '≤ 8.5 MB'],
           ['PSS per executor, 10 running tasks (median)', `${mb(median(ten.pssKb))} MB`, '-', '-', '-'],
           ['LAUNCH → TASK_RUNNING vs `docker run -d`', `${ms(median(lk.launch))} ms`, `${ms(median(lk.dockerRun))} ms`, launchRatio.toFixed(2), '≤ 1.3'],
           ['KILL → TASK_KILLED vs `docker stop`', `${ms(median(lk.kill))} ms`, `${ms(median(lk.dockerStop))} ms`, killRatio.toFixed(2), '≤ 1.2'],

@@ -10,6 +10,8 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The fault tests give a private dockerd a bridge of its own (ip link).
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 bb="$(command -v busybox || true)"
 { [ -n "$bb" ] && ! ldd "$bb" >/dev/null 2>&1; } || need+=(busybox-static)
 if [ "${#need[@]}" -gt 0 ]; then
