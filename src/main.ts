@@ -18,7 +18,7 @@ import { processOutput } from './log/fd-writer';
 import { createLogger, type Logger } from './log/logger';
 import { AgentApi, HttpAgentApi } from './mesos/agent-api';
 import { ExecutorDriver } from './mesos/driver';
-import type { TaskInfo } from './mesos/types';
+import type { ExecutorInfo, TaskInfo } from './mesos/types';
 
 declare const __VERSION__: string;
 const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
@@ -139,10 +139,22 @@ function readTaskFile(path: string): TaskInfo {
   return t;
 }
 
+/**
+ * The environment an agent would give the task's executor: ours, plus the ExecutorInfo command
+ * environment (where per-task EXECUTOR_* settings live), which wins.
+ */
+function executorEnvironmentOf(task: TaskInfo): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const variable of (task.executor as ExecutorInfo | undefined)?.command?.environment?.variables ?? []) {
+    if (typeof variable?.name === 'string' && typeof variable.value === 'string') env[variable.name] = variable.value;
+  }
+  return env;
+}
+
 function localMode(path: string | undefined): void {
   if (!path) fail('usage: sidecar-executor local <taskinfo.json>');
   const task = readTaskFile(path);
-  const settings = loadConfig(process.env);
+  const settings = loadConfig(executorEnvironmentOf(task));
   const mesos: MesosEnv = {
     agentEndpoint: 'local', frameworkId: 'local-framework', executorId: `local-executor-${task.task_id.value}`,
     directory: undefined, sandbox: undefined, checkpoint: false, recoveryTimeoutMs: 0, subscriptionBackoffMaxMs: 0,

@@ -1,5 +1,8 @@
 // The executor's EXECUTOR_* settings (CONTRACT §2): parsed once at start-up from the environment
 // into a frozen object. Pure: the caller passes the environment and the OS hostname.
+//
+// As the Go original's envconfig reads them: `EXECUTOR_<NAME>`, else the bare `<NAME>` (sites set
+// `DEBUG`, `SIDECAR_URL`, `KILL_TASK_TIMEOUT` ... in executor-environment.sh), else the default.
 import { parseBool } from './parse-bool';
 import { parseGoDuration } from './durations';
 
@@ -28,6 +31,13 @@ export interface Settings {
   readonly containerLogsStdout: boolean;
   readonly sendDockerLabels: readonly string[];
   readonly logHostname: string;
+  /** A Vault AWS secrets engine role: the task gets its own AWS credentials (CONTRACT §8). */
+  readonly awsRole: string;
+  /** The credentials' lease is renewed to this (0: not renewed). */
+  readonly awsRoleTtlMs: number;
+  readonly awsRoleMaxTtlMs: number;
+  /** Split executor.ShellCommand with shell quoting instead of the Go original's single spaces. */
+  readonly shellCommandQuoting: boolean;
 }
 
 /** A setting the operator got wrong: one clear line naming the variable and the value. */
@@ -68,6 +78,10 @@ export const SETTING_SPECS: readonly Spec[] = [
   { name: 'ContainerLogsStdout', key: 'containerLogsStdout', kind: 'bool', fallback: 'false' },
   { name: 'SendDockerLabels', key: 'sendDockerLabels', kind: 'list', fallback: '' },
   { name: 'LogHostname', key: 'logHostname', kind: 'string', fallback: '' },
+  { name: 'AwsRole', key: 'awsRole', kind: 'string', fallback: '' },
+  { name: 'AwsRoleTtl', key: 'awsRoleTtlMs', kind: 'duration', fallback: '0s' },
+  { name: 'AwsRoleMaxTtl', key: 'awsRoleMaxTtlMs', kind: 'duration', fallback: '744h' },
+  { name: 'ShellCommandQuoting', key: 'shellCommandQuoting', kind: 'bool', fallback: 'false' },
 ];
 
 /** `SidecarRetryDelay` -> `EXECUTOR_SIDECAR_RETRY_DELAY`, as envconfig splits CamelCase words. */
@@ -112,17 +126,33 @@ function parseValue(spec: Spec, variable: string, raw: string): unknown {
   }
 }
 
+/** `EXECUTOR_KILL_TASK_TIMEOUT` -> `KILL_TASK_TIMEOUT`: the name envconfig falls back to. */
+export function bareName(variable: string): string {
+  return variable.slice('EXECUTOR_'.length);
+}
+
+/** The variable a setting is read from, and its value: the EXECUTOR_ name first, then the bare one. */
+export function settingSource(env: Readonly<Record<string, string | undefined>>, camel: string): { variable: string; value: string } | undefined {
+  for (const variable of [envName(camel), bareName(envName(camel))]) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') return { variable, value };
+  }
+  return undefined;
+}
+
 /** Parses every setting; throws SettingsError for the first value that does not parse. */
 export function loadSettings(env: Readonly<Record<string, string | undefined>>, osHostname: string): Settings {
   const out: Record<string, unknown> = {};
   for (const spec of SETTING_SPECS) {
-    const variable = envName(spec.name);
-    const given = env[variable];
-    const raw = given === undefined || given === '' ? spec.fallback : given;
-    out[spec.key] = parseValue(spec, variable, raw);
+    const given = settingSource(env, spec.name);
+    out[spec.key] = parseValue(spec, given?.variable ?? envName(spec.name), given?.value ?? spec.fallback);
   }
-  // LOG_HOSTNAME overrides, as in the Go original; else the OS hostname.
-  if (out.logHostname === '') out.logHostname = env.LOG_HOSTNAME || osHostname;
-  else if (env.LOG_HOSTNAME) out.logHostname = env.LOG_HOSTNAME;
+  // EXECUTOR_LOG_HOSTNAME, else LOG_HOSTNAME (both read above), else the OS hostname.
+  if (out.logHostname === '') out.logHostname = osHostname;
+  if ((out.awsRoleTtlMs as number) > (out.awsRoleMaxTtlMs as number)) {
+    const ttl = settingSource(env, 'AwsRoleTtl');
+    const max = settingSource(env, 'AwsRoleMaxTtl');
+    throw new SettingsError(ttl?.variable ?? envName('AwsRoleTtl'), ttl?.value ?? '', `at most ${max?.variable ?? envName('AwsRoleMaxTtl')} (${max?.value ?? '744h'})`);
+  }
   return Object.freeze(out) as unknown as Settings;
 }

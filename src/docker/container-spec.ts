@@ -27,6 +27,8 @@ export interface SpecContext {
   taskHost: string | undefined;
   /** Sidecar seed hostnames when SeedSidecar fetched them (§7); undefined leaves SIDECAR_SEEDS out. */
   sidecarSeeds: string[] | undefined;
+  /** ShellCommandQuoting: split executor.ShellCommand with shell quoting, not on every space. */
+  shellCommandQuoting?: boolean;
 }
 
 export interface ContainerSpec {
@@ -61,21 +63,29 @@ function checkedImage(task: TaskInfo): string {
   return image;
 }
 
-/** **(better)** Quoted words stay whole: `sh -c "echo a b"` is 3 words (§4). */
-function commandFrom(shellCommand: string | undefined, warnings: string[]): string[] | undefined {
+/**
+ * The container's command from executor.ShellCommand (§4). By default exactly as the Go original,
+ * `strings.Split(cmd, " ")`: every single space separates words, quotes and backslashes are
+ * literal, tasks in production rely on it. With ShellCommandQuoting, shell quoting: `sh -c "echo
+ * a b"` is 3 words, and an unbalanced quote makes the task invalid.
+ */
+function commandFrom(shellCommand: string | undefined, quoting: boolean, warnings: string[]): string[] | undefined {
   if (shellCommand === undefined) return undefined;
+  if (!quoting) return shellCommand.trim() === '' ? emptyCommand(warnings) : shellCommand.split(' ');
   let words: string[];
   try {
     words = splitShellWords(shellCommand);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new TaskInvalidError(`label ${SHELL_COMMAND_LABEL} ${JSON.stringify(shellCommand)} cannot be split into words: ${reason}`);
+    throw new TaskInvalidError(`label ${SHELL_COMMAND_LABEL} ${JSON.stringify(shellCommand)} cannot be split into words (ShellCommandQuoting): ${reason}`);
   }
-  if (words.length === 0) {
-    warnings.push(`label ${SHELL_COMMAND_LABEL} is empty; the image's own command runs`);
-    return undefined;
-  }
+  if (words.length === 0) return emptyCommand(warnings);
   return words;
+}
+
+function emptyCommand(warnings: string[]): undefined {
+  warnings.push(`label ${SHELL_COMMAND_LABEL} is empty; the image's own command runs`);
+  return undefined;
 }
 
 function ignoredFieldWarnings(task: TaskInfo): string[] {
@@ -96,7 +106,7 @@ export function taskInfoToContainerSpec(task: TaskInfo, context: SpecContext): C
   const warnings = ignoredFieldWarnings(task);
 
   const labelParameters = taskLabelParameters(task);
-  const cmd = commandFrom(labelParameters.get(SHELL_COMMAND_LABEL), warnings);
+  const cmd = commandFrom(labelParameters.get(SHELL_COMMAND_LABEL), context.shellCommandQuoting === true, warnings);
   const labels = dockerLabels(task);
 
   const ports = portsForTask(task);

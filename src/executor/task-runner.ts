@@ -105,7 +105,7 @@ export class TaskRunner {
       this.#spec = taskInfoToContainerSpec(this.#task, {
         forceCpuLimit: settings.forceCpuLimit, forceMemoryLimit: settings.forceMemoryLimit,
         useCpuShares: settings.useCpuShares, hostCpus: this.#deps.hostCpus,
-        taskHost: this.#deps.taskHost, sidecarSeeds: seeds,
+        taskHost: this.#deps.taskHost, sidecarSeeds: seeds, shellCommandQuoting: settings.shellCommandQuoting,
       });
     } catch (err) {
       if (err instanceof TaskInvalidError) return this.#terminal('TASK_FAILED', { reason: 'REASON_TASK_INVALID', message: `Invalid task: ${err.message}` });

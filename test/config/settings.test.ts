@@ -51,8 +51,47 @@ test('every setting is read from its variable', () => {
   assert.equal(s.logHostname, 'named');
 });
 
-test('LOG_HOSTNAME overrides the hostname', () => {
+test('LogHostname: EXECUTOR_LOG_HOSTNAME wins over LOG_HOSTNAME, which wins over the OS hostname', () => {
   assert.equal(loadSettings({ LOG_HOSTNAME: 'from-env' }, 'host-a').logHostname, 'from-env');
+  assert.equal(loadSettings({ LOG_HOSTNAME: 'bare', EXECUTOR_LOG_HOSTNAME: 'prefixed' }, 'host-a').logHostname, 'prefixed');
+  assert.equal(loadSettings({}, 'host-a').logHostname, 'host-a');
+});
+
+test('every setting falls back to its bare name when the EXECUTOR_ one is unset or empty, as envconfig does', () => {
+  const bare = loadSettings({
+    KILL_TASK_TIMEOUT: '9', HTTP_TIMEOUT: '5s', SIDECAR_URL: 'http://sidecar:7777/state.json', DEBUG: 'true', SYSLOG_ADDR: 'logs:514',
+    SIDECAR_MAX_FAILS: '7', AWS_ROLE: 'web-role', AWS_ROLE_TTL: '2h', SHELL_COMMAND_QUOTING: 'true', EXECUTOR_SEED_SIDECAR: '',
+    SEED_SIDECAR: 'true',
+  }, 'h');
+  assert.equal(bare.killTaskTimeoutSec, 9);
+  assert.equal(bare.httpTimeoutMs, 5000);
+  assert.equal(bare.sidecarUrl, 'http://sidecar:7777/state.json');
+  assert.equal(bare.debug, true);
+  assert.equal(bare.syslogAddr, 'logs:514');
+  assert.equal(bare.sidecarMaxFails, 7);
+  assert.equal(bare.awsRole, 'web-role');
+  assert.equal(bare.awsRoleTtlMs, 7_200_000);
+  assert.equal(bare.shellCommandQuoting, true);
+  assert.equal(bare.seedSidecar, true);
+  const both = loadSettings({ KILL_TASK_TIMEOUT: '9', EXECUTOR_KILL_TASK_TIMEOUT: '2', DEBUG: 'true', EXECUTOR_DEBUG: 'false' }, 'h');
+  assert.equal(both.killTaskTimeoutSec, 2, 'the EXECUTOR_ name wins');
+  assert.equal(both.debug, false);
+  assert.throws(() => loadSettings({ KILL_TASK_TIMEOUT: 'soon' }, 'h'), /^Error: KILL_TASK_TIMEOUT="soon" is not valid/);
+});
+
+test('AWS settings: defaults, and a TTL above the max TTL is refused naming both', () => {
+  const s = loadSettings({}, 'h');
+  assert.equal(s.awsRole, '');
+  assert.equal(s.awsRoleTtlMs, 0);
+  assert.equal(s.awsRoleMaxTtlMs, 744 * 3_600_000);
+  assert.equal(s.shellCommandQuoting, false);
+  assert.throws(() => loadSettings({ EXECUTOR_AWS_ROLE_TTL: '800h' }, 'h'), (err: unknown) => {
+    assert.ok(err instanceof SettingsError);
+    assert.equal(err.message, 'EXECUTOR_AWS_ROLE_TTL="800h" is not valid: expected at most EXECUTOR_AWS_ROLE_MAX_TTL (744h)');
+    return true;
+  });
+  assert.throws(() => loadSettings({ AWS_ROLE_TTL: '3h', EXECUTOR_AWS_ROLE_MAX_TTL: '2h' }, 'h'), /AWS_ROLE_TTL="3h" is not valid: expected at most EXECUTOR_AWS_ROLE_MAX_TTL \(2h\)/);
+  assert.equal(loadSettings({ EXECUTOR_AWS_ROLE_TTL: '2h', EXECUTOR_AWS_ROLE_MAX_TTL: '2h' }, 'h').awsRoleTtlMs, 7_200_000);
 });
 
 test('an unparsable value names the variable and the value', () => {

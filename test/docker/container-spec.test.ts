@@ -92,13 +92,28 @@ test('force_pull_image is reported as forcePull', () => {
   assert.equal(taskInfoToContainerSpec(task, CONTEXT).forcePull, true);
 });
 
-test('executor.ShellCommand becomes Cmd, split with quotes honoured, and is not a label', () => {
+test('executor.ShellCommand becomes Cmd, split on every single space exactly as the Go original, and is not a label', () => {
+  for (const [command, words] of [
+    ['sh -c "echo a b; sleep 10"', ['sh', '-c', '"echo', 'a', 'b;', 'sleep', '10"']],
+    ["echo it's a test", ['echo', "it's", 'a', 'test']],
+    ['java -Dfoo="bar baz" C:\\path', ['java', '-Dfoo="bar', 'baz"', 'C:\\path']],
+    ['a  b ', ['a', '', 'b', '']],
+    ['\tx', ['\tx']],
+  ] as const) {
+    const task = fixtureTask();
+    dockerOf(task).parameters!.push({ key: 'label', value: `executor.ShellCommand=${command}` });
+    const spec = taskInfoToContainerSpec(task, CONTEXT);
+    assert.deepEqual(spec.body.Cmd, words, command);
+    assert.equal('executor.ShellCommand' in spec.body.Labels, false);
+    assert.equal('executor.ShellCommand' in spec.labels, false);
+  }
+});
+
+test('ShellCommandQuoting=true: executor.ShellCommand is split with shell quoting', () => {
   const task = fixtureTask();
   dockerOf(task).parameters!.push({ key: 'label', value: 'executor.ShellCommand=sh -c "echo a b; sleep 10"' });
-  const spec = taskInfoToContainerSpec(task, CONTEXT);
+  const spec = taskInfoToContainerSpec(task, { ...CONTEXT, shellCommandQuoting: true });
   assert.deepEqual(spec.body.Cmd, ['sh', '-c', 'echo a b; sleep 10']);
-  assert.equal('executor.ShellCommand' in spec.body.Labels, false);
-  assert.equal('executor.ShellCommand' in spec.labels, false);
 });
 
 test('an empty executor.ShellCommand leaves the image command, with a warning', () => {
@@ -228,10 +243,14 @@ test('invalid: a USER network without a named network_info, an unknown network',
   invalid(odd, 'container.docker.network "OVERLAY" is not one of HOST, BRIDGE, NONE or USER');
 });
 
-test('invalid: an unterminated quote in executor.ShellCommand', () => {
+test('an unterminated quote in executor.ShellCommand: literal by default, the task invalid with ShellCommandQuoting', () => {
   const task = fixtureTask();
   dockerOf(task).parameters!.push({ key: 'label', value: 'executor.ShellCommand=sh -c "echo a b' });
-  invalid(task, 'label executor.ShellCommand "sh -c \\"echo a b" cannot be split into words: unterminated double quote (opened at character 7)');
+  assert.deepEqual(taskInfoToContainerSpec(task, CONTEXT).body.Cmd, ['sh', '-c', '"echo', 'a', 'b'], 'literal quotes by default');
+  assert.throws(() => taskInfoToContainerSpec(task, { ...CONTEXT, shellCommandQuoting: true }), (error: unknown) => {
+    assert.equal((error as Error).message, 'label executor.ShellCommand "sh -c \\"echo a b" cannot be split into words (ShellCommandQuoting): unterminated double quote (opened at character 7)');
+    return true;
+  });
 });
 
 test('invalid: port_mappings or volumes that are not lists', () => {

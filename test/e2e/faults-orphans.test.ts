@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { cleanupAll, installForWrapper, requireDocker, startRun, TEST_IMAGE, uniqueTaskId, type ExecutorProcess, type Run } from './harness';
+import { cleanupAll, installForWrapper, requireDocker, startRun, TEST_EXECUTOR_ENV, TEST_IMAGE, uniqueTaskId, type ExecutorProcess, type Run } from './harness';
 import { MesosAgentDouble } from '../doubles/mesos-agent';
 import { dockerTaskInfo, FIXTURE_IDS } from '../doubles/task-fixtures';
 import { allPids, parentPidOf, signalQuietly, waitGoneSync } from '../support/linux-host';
@@ -122,7 +122,7 @@ async function startThroughWrapper(name: string, cmd: string): Promise<WrappedRu
   const taskId = uniqueTaskId(`orphans-${name}`);
   const wrapper = spawn('sh', [WRAPPER], {
     env: {
-      PATH, HOME: process.env.HOME ?? '/root', ...agent.executorEnvironment(), ...privateEngine().env,
+      PATH, HOME: process.env.HOME ?? '/root', ...TEST_EXECUTOR_ENV, ...agent.executorEnvironment(), ...privateEngine().env,
       MESOS_SANDBOX: sandbox, MESOS_DIRECTORY: sandbox, SIDECAR_EXECUTOR_PATH: installed,
       SIDECAR_EXECUTOR_CUSTOM_ENV_PATH: join(dir, 'no-such-executor-environment.sh'), EXECUTOR_KILL_TASK_TIMEOUT: '1',
     },

@@ -12,6 +12,13 @@ import { containerNameForTask } from '../../src/docker/container-name';
 export const EXECUTOR = join(__dirname, '..', '..', '..', 'dist', 'sidecar-executor.js');
 export const TEST_IMAGE = 'sidecar-executor-test:latest';
 
+/**
+ * What every e2e executor gets, as a site's executor environment would set it: the tasks'
+ * commands are shell scripts with quoted arguments (`sh -c "trap ... TERM; ..."`), which the Go
+ * original's split on single spaces would break; that default split has tests of its own.
+ */
+export const TEST_EXECUTOR_ENV: Readonly<Record<string, string>> = { EXECUTOR_SHELL_COMMAND_QUOTING: 'true' };
+
 /** Fails loudly when there is no Docker: these tests never skip. */
 export function requireDocker(): void {
   try {
@@ -58,7 +65,7 @@ export class ExecutorProcess {
   constructor(env: Record<string, string>, args: string[] = []) {
     // The file itself, as executor.sh runs it: its shebang carries the node flags.
     this.child = spawn(EXECUTOR, args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...TEST_EXECUTOR_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (d: Buffer) => { this.stdout += d.toString(); });

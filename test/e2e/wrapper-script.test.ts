@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { docker, EXECUTOR, inspect, installForWrapper, requireDocker, TEST_IMAGE, uniqueTaskId } from './harness';
+import { docker, EXECUTOR, inspect, installForWrapper, requireDocker, TEST_EXECUTOR_ENV, TEST_IMAGE, uniqueTaskId } from './harness';
 import { PrivateDockerd } from '../support/private-dockerd';
 import { MesosAgentDouble } from '../doubles/mesos-agent';
 import { dockerTaskInfo } from '../doubles/task-fixtures';
@@ -85,7 +85,7 @@ interface Wrapper { child: ChildProcess; stdout: string; stderr: string; exited:
 
 function startWrapper(env: Record<string, string | undefined>, cwd?: string): Wrapper {
   const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ PATH, HOME: process.env.HOME ?? '/root', ...env })) if (v !== undefined) clean[k] = v;
+  for (const [k, v] of Object.entries({ PATH, HOME: process.env.HOME ?? '/root', ...TEST_EXECUTOR_ENV, ...env })) if (v !== undefined) clean[k] = v;
   const child = spawn('sh', [WRAPPER], { env: clean, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   const w: Wrapper = { child, stdout: '', stderr: '', exited: undefined as unknown as Promise<number | null> };

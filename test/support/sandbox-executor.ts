@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, ftruncateSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXECUTOR } from '../e2e/harness';
+import { EXECUTOR, TEST_EXECUTOR_ENV } from '../e2e/harness';
 import { mountPointsUnder, run, unmountAllUnder } from './linux-host';
 
 const CLOCK_TICKS_PER_SEC = Number(run('getconf', ['CLK_TCK']).trim()) || 100;
@@ -93,7 +93,7 @@ export class SandboxExecutor {
     const err = openSync(join(sandbox, 'stderr'), 'a');
     try {
       this.child = spawn(EXECUTOR, [], {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', MESOS_SANDBOX: sandbox, MESOS_DIRECTORY: sandbox, ...env },
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...TEST_EXECUTOR_ENV, MESOS_SANDBOX: sandbox, MESOS_DIRECTORY: sandbox, ...env },
         stdio: ['ignore', out, err],
       });
     } finally {
