@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The task's executor command (CONTRACT §10). It copies the installed executor into the task's
 # sandbox and runs the copy, so the installed one can be upgraded under running tasks; it
 # sources an optional site environment first; and when the executor is gone it stops any

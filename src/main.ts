@@ -53,11 +53,13 @@ function startupLog(logger: Logger, settings: Settings, env: NodeJS.ProcessEnv):
   // (`executor`, `mesos`) would blank out image names and ids in every line (as vault-client.ts).
   for (const name of Object.keys(env)) if (isSecretVariable(name) && name !== 'VAULT_USERNAME') logger.redact(env[name]);
   // The node flags bound memory (scripts/build.mjs): a run without them is worth spotting.
-  logger.info(`sidecar-executor ${VERSION} starting`, { node: process.version, nodeFlags: process.execArgv.join(' ') });
-  logger.info('Executor settings:');
+  logger.info('Starting Sidecar Executor', { version: VERSION, node: process.version, nodeFlags: process.execArgv.join(' ') });
+  // The Go original's banners, word for word: operators grep for them.
+  logger.info('Executor Config -----------------------');
   for (const line of settingsLines(settings)) logger.info(line);
-  logger.info('Executor environment:');
+  logger.info('Environment ---------------------------');
   for (const line of environmentLines(env)) logger.info(line);
+  logger.info('---------------------------------------');
 }
 
 function run(mesos: MesosEnv, settings: Settings, agent: AgentApi, logger: Logger, exit: (code: number) => void): Executor {
@@ -118,12 +120,17 @@ function executorMode(): void {
     if (err instanceof SettingsError) fail(err.message);
     throw err;
   }
-  const logger = createLogger({ sink: output.stderr, debug: settings.debug });
+  // The Go original logs to stdout: operators' log shipping reads the sandbox's stdout file.
+  const logger = createLogger({ sink: output.stdout, debug: settings.debug });
   logger.redact(mesos.authToken);
   startupLog(logger, settings, process.env);
   const executor = run(mesos, settings, new HttpAgentApi(mesos.agentEndpoint, mesos.authToken), logger, (code) => process.exit(code));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => executor.stopTask({ reason: `${signal} to the executor`, budgetMs: mesos.shutdownGracePeriodMs }));
+    process.on(signal, () => {
+      // Go's names for them, in the Go original's words.
+      logger.warn(`Received signal '${signal === 'SIGTERM' ? 'terminated' : 'interrupt'}', attempting clean shutdown`);
+      executor.stopTask({ reason: `${signal} to the executor`, budgetMs: mesos.shutdownGracePeriodMs });
+    });
   }
 }
 
@@ -178,8 +185,17 @@ function localMode(path: string | undefined): void {
   }
 }
 
-// Blank arguments are padding from the wrapper script, making room for the process title.
-const [command, arg] = process.argv.slice(2).filter((a) => a.trim() !== '');
+/**
+ * The arguments that mean something to us. Dropped: blank padding (the wrapper scripts pass a
+ * long blank argument to make room for the process title) and glog-style flags the Go wrapper
+ * passes to the Go binary (`-logtostderr=true`, `-v=2`, `--log_dir=x`), so that replacing only
+ * the binary under the Go wrapper works. `-v` alone is our --version.
+ */
+function meaningfulArguments(args: string[]): string[] {
+  return args.filter((a) => a.trim() !== '' && (a === '-v' || a === '-h' || a.startsWith('--help') || a.startsWith('--version') || !/^--?[A-Za-z][\w.-]*(=.*)?$/s.test(a)));
+}
+
+const [command, arg] = meaningfulArguments(process.argv.slice(2));
 if (command === '--help' || command === '-h' || command === 'help') process.stdout.write(HELP);
 else if (command === '--version' || command === '-v') process.stdout.write(`${VERSION}\n`);
 else if (command === 'local') localMode(arg);

@@ -13,18 +13,21 @@ export function isSecretVariable(name: string): boolean {
   return SECRET_VARIABLES.has(name) || /PASSWORD|SECRET|TOKEN$/i.test(name);
 }
 
+/** The Go original's `Executor Config` lines: ` * KillTaskTimeout:     5`, values aligned. */
 export function settingsLines(settings: Settings): string[] {
+  const width = Math.max(...SETTING_SPECS.map((spec) => spec.name.length)) + 1;
   return SETTING_SPECS.map((spec) => {
     const value = settings[spec.key];
     const shown = Array.isArray(value) ? value.join(',')
       : spec.kind === 'duration' ? formatGoDuration(value as number) : String(value);
-    return ` * ${spec.name}: ${shown}`;
+    return ` * ${`${spec.name}:`.padEnd(width)} ${shown}`;
   });
 }
 
+/** The Go original's `Environment` lines: ` * %-30s: %s`. */
 export function environmentLines(env: Readonly<Record<string, string | undefined>>): string[] {
   return Object.keys(env)
     .filter((name) => LOGGED_PREFIXES.some((p) => name.startsWith(p)) && !isSecretVariable(name))
     .sort()
-    .map((name) => ` * ${name}=${env[name]}`);
+    .map((name) => ` * ${name.padEnd(30)}: ${env[name]}`);
 }

@@ -8,8 +8,9 @@ export const PULL_ATTEMPTS = 5;
 export async function pullWithRetries(engine: EngineApi, image: string, auth: RegistryAuth | undefined, logger: Logger, clock: Clock, delayMs = 1000): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      logger.info('Pulling image', { image, attempt });
+      logger.info(`Pulling Docker image '${image}'`, { attempt });
       await engine.pullImage(image, auth);
+      logger.info('Pulled.', { image });
       return;
     } catch (err) {
       logger.warn('Pull failed', { image, attempt, error: (err as Error).message });

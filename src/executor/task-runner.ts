@@ -7,6 +7,7 @@
 // period forces, which says the engine did not answer.
 import type { Clock } from '../clock';
 import type { Settings } from '../config/settings';
+import { isSecretVariable } from '../config/startup-log';
 import { taskInfoToContainerSpec, type ContainerSpec } from '../docker/container-spec';
 import type { EngineApi, EngineError } from '../docker/engine-api';
 import { ExitWatch, type ContainerExit } from '../docker/exit-watch';
@@ -99,6 +100,9 @@ export class TaskRunner {
 
   async #lifecycle(): Promise<string> {
     const { engine, services, settings } = this.#deps;
+    // The Go original's words: operators' searches and alerts look for them (README: Logs).
+    this.#log.info(`Launching task ${this.#task.name ?? ''} with command '${this.#task.command?.value ?? ''}'`);
+    this.#log.info(`Task ID ${this.taskId}`);
     this.#send('TASK_STARTING');
     try {
       const seeds = settings.seedSidecar ? await services.sidecarSeeds() : undefined;
@@ -113,8 +117,8 @@ export class TaskRunner {
     }
     const spec = this.#spec;
     for (const warning of spec.warnings) this.#log.warn(warning);
-    this.#log.info('Launching container', { image: spec.image, name: spec.name });
-    this.#log.info('Docker environment', { env: spec.body.Env.map((e) => e.split('=')[0]).join(',') });
+    this.#log.info(`Using image '${spec.image}'`, { name: spec.name });
+    logContainerSettings(this.#log, spec);
 
     let step = 'Resolving Vault secrets';
     try {
@@ -123,6 +127,8 @@ export class TaskRunner {
       step = `Pulling image ${spec.image}`;
       if (spec.forcePull || !(await engine.imageExists(spec.image))) {
         await pullWithRetries(engine, spec.image, services.registryAuth(), this.#log, this.#deps.clock);
+      } else {
+        this.#log.info('Re-using existing image... already present', { image: spec.image });
       }
       if (this.#stopReason) return this.#killedBeforeStart();
       step = 'Creating the container';
@@ -134,6 +140,7 @@ export class TaskRunner {
         await engine.removeContainer(id).catch((e: Error) => this.#log.error('Could not remove the container of a task that already ended', { error: e.message }));
         return this.#terminalUuid;
       }
+      this.#log.info(`Starting container with ID ${id.slice(0, 12)}`);
       try {
         await engine.startContainer(id);
       } catch (err) {
@@ -176,7 +183,7 @@ export class TaskRunner {
     this.#watch = watch;
     this.#deps.setTitle(`sidecar-executor ${serviceId} (${spec.image})`);
     this.#send('TASK_RUNNING', { message: `Container ${serviceId} running` });
-    this.#log.info('Container running');
+    this.#log.info(`Monitoring Mesos task ${this.taskId} for container ${serviceId} [checkSidecar: ${spec.sidecarDiscover}]`);
     if (this.#stopReason) void this.#stop(stopTimeoutSec(undefined, settings.killTaskTimeoutSec));
     if (spec.sidecarDiscover) {
       this.#health = services.watchHealth(serviceId, {
@@ -191,6 +198,7 @@ export class TaskRunner {
       });
     }
     this.#relay = services.startLogRelay(id, spec.labels, this.#log);
+    this.#log.info('Launched Sidecar tasks... ready for Mesos instructions');
 
     const exit = await watch.exit;
     this.#exit.abort();
@@ -204,9 +212,13 @@ export class TaskRunner {
       });
     }
     const code = exit.code;
-    this.#log.info('Container exited', { status: code, oom_killed: exit.oomKilled || undefined });
+    this.#log.info(`Container ${id} not running! - ExitCode: ${code}`, { oom_killed: exit.oomKilled || undefined });
     if (code !== 0) await this.#copyFailureLogs(id);
-    return this.#terminal(...this.#exitStatus(exit, spec));
+    const [state, fields] = this.#exitStatus(exit, spec);
+    if (state === 'TASK_FINISHED') this.#log.info(`Task completed: ${this.#task.name ?? this.taskId}`);
+    else if (state === 'TASK_KILLED') this.#log.error('Task was killed, notifying Mesos');
+    else this.#log.error('Task failed, notifying Mesos');
+    return this.#terminal(state, fields);
   }
 
   /** The terminal state and fields for a container's exit (CONTRACT §5, §13). */
@@ -254,7 +266,7 @@ export class TaskRunner {
       return;
     }
     this.#stopReason = request.reason;
-    this.#log.info('Stopping the task', { reason: request.reason });
+    this.#log.info(`Killing task: ${this.taskId}`, { reason: request.reason });
     if (this.#deps.killingCapable()) this.#send('TASK_KILLING', { message: `Stopping: ${request.reason}` });
     const id = this.#containerId;
     if (!id) return; // the launch sees #stopReason and ends with TASK_KILLED
@@ -345,6 +357,24 @@ export class TaskRunner {
     this.#terminalUuid ??= this.#send(state, fields);
     return this.#terminalUuid;
   }
+}
+
+/**
+ * The Go original's start-up lines for a container: the Docker Environment banner (values of
+ * secret-looking variables left out; vault:// references are not secrets) and the limits set.
+ */
+function logContainerSettings(log: Logger, spec: ContainerSpec): void {
+  log.info('Docker Environment --------------------');
+  for (const entry of spec.body.Env) {
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? entry : entry.slice(0, eq);
+    log.info(` * ${isSecretVariable(name) && !entry.slice(eq + 1).startsWith('vault://') ? `${name}=[REDACTED]` : entry}`);
+  }
+  log.info('---------------------------------------');
+  const host = spec.body.HostConfig;
+  if (host.CpuQuota !== undefined) log.info(`CPU limit set [HostConfig.CPUQuota=${host.CpuQuota}, HostConfig.CPUPeriod=${host.CpuPeriod}]`);
+  if (host.CpuShares !== undefined) log.info(`CPU shares set [HostConfig.CPUShares=${host.CpuShares}]`);
+  if (host.Memory !== undefined) log.info(`Memory limit set to ${Math.round(host.Memory / 1048576)}MB [HostConfig.Memory=${host.Memory}]`);
 }
 
 /** "<step> failed: <why>", without repeating the step when the error already names it. */

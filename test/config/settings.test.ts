@@ -135,11 +135,16 @@ test('Mesos environment parses agent durations and requires the ids', () => {
 
 test('start-up lines show settings and the right variables, never secrets', () => {
   const lines = settingsLines(loadSettings({}, 'h'));
-  assert.ok(lines.includes(' * SidecarPollInterval: 30s'));
-  assert.ok(lines.includes(' * KillTaskTimeout: 5'));
+  assert.ok(lines.includes(' * SidecarPollInterval:     30s'), lines.join('\n'));
+  assert.ok(lines.includes(' * KillTaskTimeout:         5'));
+  const valueColumns = lines.filter((l) => l.trimEnd().endsWith(':') === false).map((l) => l.indexOf(':') + 1 + l.slice(l.indexOf(':') + 1).search(/\S/));
+  assert.equal(new Set(valueColumns).size, 1, `values aligned:\n${lines.join('\n')}`);
   const env = environmentLines({
     MESOS_SANDBOX: '/s', EXECUTOR_DEBUG: 'true', VAULT_ADDR: 'https://v', HOME: '/root', PATH: '/bin',
     VAULT_TOKEN: 'tok', VAULT_USERNAME: 'u', VAULT_PASSWORD: 'p', MESOS_EXECUTOR_AUTHENTICATION_TOKEN: 'x',
   });
-  assert.deepEqual(env, [' * EXECUTOR_DEBUG=true', ' * HOME=/root', ' * MESOS_SANDBOX=/s', ' * VAULT_ADDR=https://v']);
+  assert.deepEqual(env, [
+    ' * EXECUTOR_DEBUG                : true', ' * HOME                          : /root',
+    ' * MESOS_SANDBOX                 : /s', ' * VAULT_ADDR                    : https://v',
+  ]);
 });

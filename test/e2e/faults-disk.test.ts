@@ -55,7 +55,7 @@ async function startDiskRun(label: string, cmd: string, agentOptions: MesosAgent
 
 function waitFor(run: DiskRun, state: string, timeoutMs = 20_000) {
   return run.agent.waitForUpdate((s) => s.task_id.value === run.taskId && s.state === state, timeoutMs).catch((err: Error) => {
-    throw new Error(`${err.message}\n--- ${run.sandbox.dir}/stderr (tail) ---\n${run.executor.stderr().slice(-3000)}`);
+    throw new Error(`${err.message}\n--- ${run.sandbox.dir}/stdout (tail) ---\n${run.executor.stdout().slice(-3000)}`);
   });
 }
 
@@ -114,7 +114,7 @@ test('disk full before the failure-log copy: TASK_FAILED is delivered, the execu
 test('disk full during the copy: the copy stops at the first failed write; once space is freed one note says what was dropped', async (t) => {
   // The agent withholds the ACK, so the executor stays (checkpointing) while the test frees space.
   const run = await startDiskRun('disk-full-during', AFTER_GO(
-    "echo to-stdout-before-the-failure; yes 'a line of the big output the container prints to stderr before it fails, 80 chars' | head -n 40000 >&2; exit 3"),
+    "echo to-stderr-before-the-failure >&2; yes 'a line of the big output the container prints to stdout before it fails, 80 chars' | head -n 40000; exit 3"),
   { withholdAcks: true });
   await waitFor(run, 'TASK_RUNNING');
   run.sandbox.fill(64 * 1024, run.executor.files);
@@ -125,29 +125,32 @@ test('disk full during the copy: the copy stops at the first failed write; once 
   assert.equal(failed.message, 'Container exited with status 3');
   await sleep(1000); // the executor now waits for the ACK
   assert.equal(run.executor.running, true, 'the executor waits for the ACKNOWLEDGED');
-  const copied = run.executor.stderr().split('the big output').length - 1;
+  // The copy fills stdout, where the executor's own log lines go too (as the Go original's).
+  const copied = run.executor.stdout().split('the big output').length - 1;
   assert.ok(copied > 100 && copied < 2000, `the copy wrote what fitted, then stopped (${copied} of 40000 lines in the file)`);
-  assert.match(run.executor.stdout(), /to-stdout-before-the-failure/);
-  assert.doesNotMatch(run.executor.stderr(), /Output could not be written/, 'no note while writes still fail');
+  assert.match(run.executor.stderr(), /to-stderr-before-the-failure/);
+  assert.doesNotMatch(run.executor.stdout() + run.executor.stderr(), /Output could not be written/, 'no note while writes still fail');
 
   run.sandbox.free();
   await run.agent.releaseAcks();
   assert.equal(await run.executor.waitForExit(10_000), 0);
-  const stderr = run.executor.stderr();
-  const notes = [...stderr.matchAll(DROPPED_NOTE)];
-  assert.equal(notes.length, 1, `one note:\n${stderr.slice(-1000)}`);
+  // The failed frame and the log lines after it were dropped while the disk was full; the first
+  // line written again is preceded by the note.
+  const stdout = run.executor.stdout();
+  const notes = [...stdout.matchAll(DROPPED_NOTE)];
+  assert.equal(notes.length, 1, `one note:\n${stdout.slice(-1000)}`);
   const [line, stream, writes, bytes, error] = notes[0]!;
-  assert.equal(stream, 'stderr');
+  assert.equal(stream, 'stdout');
   assert.equal(error, 'ENOSPC');
-  // The failed frame and the log lines after it; a copy that went on would have dropped ~39000.
-  assert.ok(Number(writes) >= 1 && Number(writes) < 10, `writes=${writes}`);
+  // The log lines written while the disk was full: a handful, not a copy's worth.
+  assert.ok(Number(writes) >= 1 && Number(writes) < 30, `writes=${writes}`);
   assert.ok(Number(bytes) > 0, `bytes=${bytes}`);
-  assert.match(stderr.slice(stderr.indexOf(line) + line.length), /msg="Executor exiting"/, 'the note comes with the first line written again');
+  assert.match(stdout.slice(stdout.indexOf(line) + line.length), /msg="Executor exiting"/, 'the note comes with the first line written again');
   // A line of its own: the write that failed may have left half a line behind it.
-  const before = stderr.slice(Math.max(0, notes[0]!.index! - 120), notes[0]!.index!);
+  const before = stdout.slice(Math.max(0, notes[0]!.index! - 120), notes[0]!.index!);
   assert.ok(notes[0]!.index === 0 || before.endsWith('\n'), `the note starts a line of its own; it follows ${JSON.stringify(before)}`);
-  // stdout got its one line while there was room and nothing after: no note belongs there.
-  assert.doesNotMatch(run.executor.stdout(), /Output could not be written/);
+  // stderr got its one line while there was room and nothing after: no note belongs there.
+  assert.doesNotMatch(run.executor.stderr(), /Output could not be written/);
   assertLowCpu(t, run);
   assertUpdates(run, ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FAILED']);
   assertNoCrash(run);
@@ -168,7 +171,7 @@ test('disk full, then the agent restarts: the executor re-subscribes, the task k
   assert.equal(run.executor.running, true);
   assert.equal(inspect(run.containerName).State.Running, true, 'the container still runs');
   assertUpdates(run, ['TASK_STARTING', 'TASK_RUNNING']);
-  assert.doesNotMatch(run.executor.stderr(), /Re-subscribed to the agent/, 'the executor could not log it: the disk is full');
+  assert.doesNotMatch(run.executor.stdout(), /Re-subscribed to the agent/, 'the executor could not log it: the disk is full');
   const cpuRestart = run.executor.cpuSeconds() - cpuBefore;
   t.diagnostic(`executor CPU time around the restart: ${cpuRestart.toFixed(2)} s`);
   assert.ok(cpuRestart < 0.5, `the executor used ${cpuRestart.toFixed(2)} s of CPU in the ~5 s around the restart`);

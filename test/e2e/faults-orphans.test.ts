@@ -92,8 +92,8 @@ async function until(what: string, probe: () => boolean, timeoutMs: number, cont
 
 /** The one log line of this executor matching `pattern`, waited for. */
 async function logLine(executor: ExecutorProcess, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
-  await until(`a log line matching ${pattern}`, () => pattern.test(executor.stderr), timeoutMs, () => executor.stderr.slice(-3000));
-  return executor.stderr.split('\n').find((line) => pattern.test(line))!;
+  await until(`a log line matching ${pattern}`, () => pattern.test(executor.stdout), timeoutMs, () => executor.stdout.slice(-3000));
+  return executor.stdout.split('\n').find((line) => pattern.test(line))!;
 }
 
 /** An executor of this file on the private engine, through the harness, its task on network NONE. */
@@ -120,7 +120,7 @@ async function startThroughWrapper(name: string, cmd: string): Promise<WrappedRu
   const agent = await MesosAgentDouble.start({ executorId, frameworkId });
   agents.push(agent);
   const taskId = uniqueTaskId(`orphans-${name}`);
-  const wrapper = spawn('sh', [WRAPPER], {
+  const wrapper = spawn(WRAPPER, [], {
     env: {
       PATH, HOME: process.env.HOME ?? '/root', ...TEST_EXECUTOR_ENV, ...agent.executorEnvironment(), ...privateEngine().env,
       MESOS_SANDBOX: sandbox, MESOS_DIRECTORY: sandbox, SIDECAR_EXECUTOR_PATH: installed,
@@ -225,7 +225,7 @@ test("an executor's process group SIGKILLed: its container runs on; the next exe
   const stopping = await logLine(c.executor, new RegExp(`msg="Stopping an orphaned container: its executor is gone".* container=${aId.slice(0, 12)}\\b`));
   assert.match(stopping, new RegExp(`why="(no process has its owner's pid ${a.executorPid}|pid ${a.executorPid} now belongs to a process that started later)"`));
   assert.match(stopping, new RegExp(`executor=${a.agent.executorId} framework=${a.agent.frameworkId}`));
-  await until("A's container stops", () => !running(aId), (ORPHAN_KILL_TIMEOUT_SEC + 10) * 1000, () => c.executor.stderr.slice(-3000));
+  await until("A's container stops", () => !running(aId), (ORPHAN_KILL_TIMEOUT_SEC + 10) * 1000, () => c.executor.stdout.slice(-3000));
   await logLine(c.executor, new RegExp(`msg="Stopped an orphaned container" container=${aId.slice(0, 12)}\\b`), 5000);
   // SIGTERM, then SIGKILL after KillTaskTimeout (not Docker's default 10 s, not at once).
   const stopped = privateEngine().inspect(aId).State;
@@ -237,8 +237,8 @@ test("an executor's process group SIGKILLed: its container runs on; the next exe
 
   // B: its owner is alive, so C looked at it and left it alone.
   const bId12 = (bContainer.Id as string).slice(0, 12);
-  assert.match(c.executor.stderr, new RegExp(`msg="Leaving a container of another executor alone" container=${bId12} why="its owner \\(pid ${b.executor.child.pid}\\) is alive"`));
-  assert.equal((c.executor.stderr.match(/msg="Stopping an orphaned container/g) ?? []).length, 1, 'C stopped one orphan, A\'s');
+  assert.match(c.executor.stdout, new RegExp(`msg="Leaving a container of another executor alone" container=${bId12} why="its owner \\(pid ${b.executor.child.pid}\\) is alive"`));
+  assert.equal((c.executor.stdout.match(/msg="Stopping an orphaned container/g) ?? []).length, 1, 'C stopped one orphan, A\'s');
   assert.equal(running(b.containerName), true, "B's container is untouched");
   assertUpdates(b.agent, b.taskId, ['TASK_STARTING', 'TASK_RUNNING']);
   assertUpdates(c.agent, c.taskId, ['TASK_STARTING', 'TASK_RUNNING']);
@@ -270,20 +270,20 @@ test('a starting executor never stops a container whose owner may be alive (a li
   const stopping = (id: string) => new RegExp(`msg="Stopping an orphaned container: its executor is gone" container=${id.slice(0, 12)} `);
   const reusedLine = await logLine(d.executor, stopping(reused));
   assert.match(reusedLine, new RegExp(`why="pid ${me.pid} now belongs to a process that started later"`));
-  await until('the reused-pid container stops', () => !running(reused), 10_000, () => d.executor.stderr.slice(-3000));
+  await until('the reused-pid container stops', () => !running(reused), 10_000, () => d.executor.stdout.slice(-3000));
   const leftAlone = (id: string, why: string) => `msg="Leaving a container of another executor alone" container=${id.slice(0, 12)} why=${JSON.stringify(why)}`;
-  assert.ok(d.executor.stderr.includes(leftAlone(liveOwner, `its owner (pid ${me.pid}) is alive`)), d.executor.stderr.slice(-3000));
-  assert.ok(d.executor.stderr.includes(leftAlone(otherNamespace, 'its owner runs in another pid namespace (pid:[1])')), d.executor.stderr.slice(-3000));
-  assert.ok(d.executor.stderr.includes(leftAlone(incomplete, 'its owner labels are incomplete')), d.executor.stderr.slice(-3000));
+  assert.ok(d.executor.stdout.includes(leftAlone(liveOwner, `its owner (pid ${me.pid}) is alive`)), d.executor.stdout.slice(-3000));
+  assert.ok(d.executor.stdout.includes(leftAlone(otherNamespace, 'its owner runs in another pid namespace (pid:[1])')), d.executor.stdout.slice(-3000));
+  assert.ok(d.executor.stdout.includes(leftAlone(incomplete, 'its owner labels are incomplete')), d.executor.stdout.slice(-3000));
   await sleep(1000);
   for (const id of [liveOwner, otherNamespace, incomplete]) assert.equal(running(id), true, `${id.slice(0, 12)} still runs`);
   assertUpdates(d.agent, d.taskId, ['TASK_STARTING', 'TASK_RUNNING']);
   // A dead owner not yet reaped (its parent died with it; init reaps when it gets to it) is gone.
   assert.equal(stateOf(zombie.pid), 'Z', 'the owner is still a zombie');
-  const aboutZombie = d.executor.stderr.split('\n').filter((line) => line.includes(`container=${zombieOwned.slice(0, 12)}`)).join('\n');
-  assert.match(d.executor.stderr, stopping(zombieOwned), `the container of a zombie owner (pid ${zombie.pid}) is stopped; the executor said:\n${aboutZombie}`);
+  const aboutZombie = d.executor.stdout.split('\n').filter((line) => line.includes(`container=${zombieOwned.slice(0, 12)}`)).join('\n');
+  assert.match(d.executor.stdout, stopping(zombieOwned), `the container of a zombie owner (pid ${zombie.pid}) is stopped; the executor said:\n${aboutZombie}`);
   await until('the zombie-owned container stops', () => !running(zombieOwned), 5000);
-  assert.equal((d.executor.stderr.match(/msg="Stopping an orphaned container/g) ?? []).length, 2);
+  assert.equal((d.executor.stdout.match(/msg="Stopping an orphaned container/g) ?? []).length, 2);
 
   await killCleanly(d);
   privateEngine().docker('rm', '-f', liveOwner, otherNamespace, incomplete);

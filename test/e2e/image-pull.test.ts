@@ -102,7 +102,7 @@ test('an image only in the registry is pulled with the credentials from $DOCKER_
     assert.equal(finished.message, 'Container exited with status 0');
     assert.deepEqual(run.states(), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
     assert.equal(await run.executor.waitForExit(), 0);
-    assert.match(run.executor.stderr, /Pulling image/);
+    assert.match(run.executor.stdout, /Pulling Docker image/);
     assertNoSecret(run, registry.password, Buffer.from(`${registry.username}:${registry.password}`).toString('base64'));
     assert.deepEqual(run.agent.rejectedCalls(), []);
   } finally { await run.cleanup(); }
@@ -154,7 +154,7 @@ test('force_pull_image pulls even though the tag is present locally (the local t
     await plain.update('TASK_RUNNING', 30_000);
     const c = inspect(plain.containerName);
     assert.equal(c.Image, stale);
-    assert.doesNotMatch(plain.executor.stderr, /Pulling image/);
+    assert.doesNotMatch(plain.executor.stdout, /Pulling Docker image/);
     await plain.update('TASK_FINISHED');
   } finally { await plain.cleanup(); }
 
@@ -165,7 +165,7 @@ test('force_pull_image pulls even though the tag is present locally (the local t
     assert.equal(c.Image, fresh, 'the container runs the image pulled from the registry');
     assert.ok((c.Config.Env as string[]).includes('SCE_VARIANT=from-registry'));
     assert.equal(inspect(image).Id, fresh, 'the local tag now points at the pulled image');
-    assert.match(run.executor.stderr, /Pulling image/);
+    assert.match(run.executor.stdout, /Pulling Docker image/);
     await run.update('TASK_FINISHED');
     assertNoSecret(run, registry.password);
   } finally { await run.cleanup(); }

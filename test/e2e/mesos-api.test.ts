@@ -51,7 +51,7 @@ test('HEARTBEAT, MESSAGE and unknown events are accepted and ignored', async () 
     await run.agent.sendEventsInOneChunk([{ type: 'HEARTBEAT' }, { type: 'HEARTBEAT' }]);
     await run.update('TASK_FINISHED');
     assert.equal(await run.executor.waitForExit(), 0);
-    assert.match(run.executor.stderr, /unknown type.*SOMETHING_NEW/);
+    assert.match(run.executor.stdout, /unknown type.*SOMETHING_NEW/);
   } finally { await run.cleanup(); }
 });
 
@@ -76,7 +76,7 @@ test('an ERROR event: the executor drops the subscription and, checkpointing, su
     await run.update('TASK_RUNNING');
     await run.agent.error('Unrecoverable error');
     await run.agent.waitForSubscribe(2, 10_000);
-    assert.match(run.executor.stderr, /The agent reported an error.*Unrecoverable error/);
+    assert.match(run.executor.stdout, /The agent reported an error.*Unrecoverable error/);
     await run.update('TASK_FINISHED');
     assert.equal(await run.executor.waitForExit(), 0);
   } finally { await run.cleanup(); }
@@ -151,7 +151,7 @@ test('agent gone past the recovery timeout: the container is stopped and the exe
     await run.agent.stop();
     const code = await run.executor.waitForExit(20_000);
     assert.notEqual(code, 0);
-    assert.match(run.executor.stderr, /MESOS_RECOVERY_TIMEOUT/);
+    assert.match(run.executor.stdout, /MESOS_RECOVERY_TIMEOUT/);
     assert.equal(inspect(run.containerName).State.Running, false);
   } finally { await run.cleanup(); }
 });

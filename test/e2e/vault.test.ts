@@ -115,7 +115,7 @@ test('Vault is not contacted, nor the token file touched, when no value needs it
     assert.ok(env.includes('PLAIN=value'));
     // A username that is a common word is not logged, nor blanked out of every other line.
     assert.doesNotMatch(run.executor.output, /VAULT_USERNAME/);
-    assert.match(run.executor.output, /msg="sidecar-executor \S+ starting"/);
+    assert.match(run.executor.output, /msg="Starting Sidecar Executor"/);
     assert.deepEqual(f.vault.calls, []);
     assert.equal(existsSync(tokenFile), false);
     assertNoLeak(run, [...f.secrets(), password]);

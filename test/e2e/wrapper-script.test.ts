@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { docker, EXECUTOR, inspect, installForWrapper, requireDocker, TEST_EXECUTOR_ENV, TEST_IMAGE, uniqueTaskId } from './harness';
+import { docker, EXECUTOR, ExecutorProcess, inspect, installForWrapper, requireDocker, TEST_EXECUTOR_ENV, TEST_IMAGE, uniqueTaskId } from './harness';
 import { PrivateDockerd } from '../support/private-dockerd';
 import { MesosAgentDouble } from '../doubles/mesos-agent';
 import { dockerTaskInfo } from '../doubles/task-fixtures';
@@ -86,7 +86,8 @@ interface Wrapper { child: ChildProcess; stdout: string; stderr: string; exited:
 function startWrapper(env: Record<string, string | undefined>, cwd?: string): Wrapper {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries({ PATH, HOME: process.env.HOME ?? '/root', ...TEST_EXECUTOR_ENV, ...env })) if (v !== undefined) clean[k] = v;
-  const child = spawn('sh', [WRAPPER], { env: clean, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // The script itself, as the agent runs it: its shebang says bash.
+  const child = spawn(WRAPPER, [], { env: clean, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   const w: Wrapper = { child, stdout: '', stderr: '', exited: undefined as unknown as Promise<number | null> };
   child.stdout!.on('data', (d: Buffer) => { w.stdout += d.toString(); });
@@ -183,6 +184,25 @@ test('the custom env file is sourced: a variable it exports reaches the executor
   assert.equal(missing.code, 0, missing.stderr);
   assert.equal(missing.stderr, '');
   assert.equal(recordedEnv(s2).has('SCE_CUSTOM_VAR'), false);
+});
+
+test('the custom env file is sourced by bash, as sites write them: arrays and [[ ]] work', async () => {
+  const s = setup();
+  const custom = join(s.dir, 'executor-environment.sh');
+  writeFileSync(custom, [
+    'SIDECAR_HOSTS=(sidecar-a sidecar-b sidecar-c)',
+    'if [[ ${#SIDECAR_HOSTS[@]} -eq 3 && $HOME == /* ]]; then',
+    '  export EXECUTOR_SIDECAR_URL="http://${SIDECAR_HOSTS[1]}:7777/state.json"',
+    'fi',
+    'export DEBUG=true',
+    '',
+  ].join('\n'));
+  const r = await runWrapper(fakeEnv(s, { SIDECAR_EXECUTOR_CUSTOM_ENV_PATH: custom }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /Syntax error|unexpected|not found/);
+  const env = recordedEnv(s);
+  assert.equal(env.get('EXECUTOR_SIDECAR_URL'), 'http://sidecar-b:7777/state.json');
+  assert.equal(env.get('DEBUG'), 'true');
 });
 
 test('a missing executor is a clear error and a non-zero exit', async () => {
@@ -353,4 +373,29 @@ test('the real executor SIGKILLed: the wrapper stops the task container it left 
   } finally {
     await engine.teardown();
   }
+});
+
+test("the Go wrapper's command line: `-logtostderr=true` and a blank argument are accepted and ignored, the task runs", async () => {
+  // What the Go executor.sh runs, so replacing only the binary under it works (README: Installing).
+  const agent = await MesosAgentDouble.start();
+  agents.push(agent);
+  const taskId = uniqueTaskId('go-wrapper-args');
+  await agent.launch(dockerTaskInfo({ image: TEST_IMAGE, taskId, cmd: 'echo hi', labels: { SidecarDiscover: 'false', [RUN_LABEL.split('=')[0]!]: RUN_LABEL.split('=')[1]! } }));
+  for (const args of [['-logtostderr=true', ' '.repeat(34)], ['--logtostderr', '-v=2', '-log_dir=/tmp', ' '.repeat(34)]]) {
+    const executor = new ExecutorProcess({ ...agent.executorEnvironment(), MESOS_CHECKPOINT: '0' }, args);
+    if (args[0] === '-logtostderr=true') {
+      await agent.waitForUpdate((s) => s.task_id.value === taskId && s.state === 'TASK_FINISHED', 30_000);
+      assert.equal(await executor.waitForExit(), 0, executor.output.slice(-2000));
+      assert.match(executor.stdout, /msg="Starting Sidecar Executor"/);
+    } else {
+      // No second task for it: it subscribes, and a SHUTDOWN ends it.
+      await agent.waitForSubscribe(2, 10_000);
+      await agent.shutdown();
+      assert.equal(await executor.waitForExit(), 0, executor.output.slice(-2000));
+    }
+    assert.doesNotMatch(executor.output, /unknown command/);
+  }
+  const unknown = new ExecutorProcess({}, ['launch-rockets']);
+  assert.equal(await unknown.waitForExit(), 1);
+  assert.match(unknown.stderr, /unknown command "launch-rockets"/);
 });
