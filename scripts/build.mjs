@@ -1,9 +1,21 @@
 // Bundles the executor into ONE file: the Mesos agent (or the wrapper script) copies and runs it,
 // and every host runs one per task, so it must start fast and carry nothing it does not use.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, chmodSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url)));
+// `--version` and the first log line say which build runs: `0.2.0 (1a2b3c4)`, `+` when the
+// checkout had uncommitted changes; 'unknown' outside a git checkout (a source tarball).
+function buildId() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return `${version} (${commit}${dirty ? '+' : ''})`;
+  } catch {
+    return `${version} (unknown)`;
+  }
+}
 const outfile = 'dist/sidecar-executor.js';
 // What the shebang sets, so every way of starting the file (the agent via executor.sh,
 // bin/sidecar-executor, the tests) runs the same. Each bounds memory under a log flood, measured
@@ -33,7 +45,7 @@ await build({
   minifyIdentifiers: false,
   legalComments: 'none',
   banner: { js: `#!/usr/bin/env -S ${[...NODE_ENV, 'node', ...NODE_FLAGS].join(' ')}` },
-  define: { __VERSION__: JSON.stringify(version) },
+  define: { __VERSION__: JSON.stringify(buildId()) },
   logLevel: 'warning',
 });
 chmodSync(outfile, 0o755);

@@ -35,7 +35,8 @@ stop_orphans() {
 # Linux caps the process title at the length of the original command line; the blank argument
 # makes room for "sidecar-executor <container> (<image>)" (the executor ignores it).
 PAD="                                                                                                                                                                "
-"$COPY" "$PAD" &
+# Arguments are passed on (none under an agent; `executor.sh local task.json` tries a task).
+"$COPY" "$@" "$PAD" &
 CHILD=$!
 trap 'kill -TERM "$CHILD" 2>/dev/null' TERM INT
 while :; do
