@@ -121,7 +121,7 @@ function executorMode(): void {
     throw err;
   }
   // The Go original logs to stdout: operators' log shipping reads the sandbox's stdout file.
-  const logger = createLogger({ sink: output.stdout, debug: settings.debug });
+  const logger = createLogger({ sink: output.stdout, debug: settings.debug, format: settings.logFormat });
   logger.redact(mesos.authToken);
   startupLog(logger, settings, process.env);
   const executor = run(mesos, settings, new HttpAgentApi(mesos.agentEndpoint, mesos.authToken), logger, (code) => process.exit(code));

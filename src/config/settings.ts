@@ -38,6 +38,8 @@ export interface Settings {
   readonly awsRoleMaxTtlMs: number;
   /** Split executor.ShellCommand with shell quoting instead of the Go original's single spaces. */
   readonly shellCommandQuoting: boolean;
+  /** The executor's own log lines: logrus text (the Go original's) or one JSON object a line. */
+  readonly logFormat: 'text' | 'json';
 }
 
 /** A setting the operator got wrong: one clear line naming the variable and the value. */
@@ -48,7 +50,7 @@ export class SettingsError extends Error {
   }
 }
 
-type Kind = 'int' | 'seconds' | 'duration' | 'bool' | 'string' | 'url' | 'hostport' | 'list';
+type Kind = 'int' | 'seconds' | 'duration' | 'bool' | 'string' | 'url' | 'hostport' | 'list' | 'logformat';
 
 interface Spec { name: string; key: keyof Settings; kind: Kind; fallback: string }
 
@@ -82,6 +84,7 @@ export const SETTING_SPECS: readonly Spec[] = [
   { name: 'AwsRoleTtl', key: 'awsRoleTtlMs', kind: 'duration', fallback: '0s' },
   { name: 'AwsRoleMaxTtl', key: 'awsRoleMaxTtlMs', kind: 'duration', fallback: '744h' },
   { name: 'ShellCommandQuoting', key: 'shellCommandQuoting', kind: 'bool', fallback: 'false' },
+  { name: 'LogFormat', key: 'logFormat', kind: 'logformat', fallback: 'text' },
 ];
 
 /** `SidecarRetryDelay` -> `EXECUTOR_SIDECAR_RETRY_DELAY`, as envconfig splits CamelCase words. */
@@ -121,6 +124,8 @@ function parseValue(spec: Spec, variable: string, raw: string): unknown {
       return raw.trim();
     case 'list':
       return Object.freeze(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    case 'logformat':
+      return raw.trim() === 'text' || raw.trim() === 'json' ? raw.trim() : fail('text or json');
     case 'string':
       return raw;
   }

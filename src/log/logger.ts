@@ -1,5 +1,7 @@
 // One logger for the whole executor, in the Go original's logrus text shape
-// (`time="…" level=info msg="…" key=value`) so existing sandbox-log greps keep working.
+// (`time="…" level=info msg="…" key=value`) so existing sandbox-log greps keep working, or, with
+// EXECUTOR_LOG_FORMAT=json, one JSON object per line (`time`, `level`, `msg`, fields) for log
+// shippers that parse JSON.
 // Every line passes through redaction of the secret values registered with `redact`, a last
 // line of defence behind never logging secrets in the first place (DEVELOPERS: Secrets).
 
@@ -26,10 +28,12 @@ class Redactor {
   #secrets: string[] = [];
   add(secret: string | undefined): void {
     // Very short values would redact ordinary words; a 3-character secret is no secret.
-    if (secret && secret.length >= 4 && !this.#secrets.includes(secret)) {
-      this.#secrets.push(secret);
-      this.#secrets.sort((a, b) => b.length - a.length);
+    if (!secret || secret.length < 4) return;
+    // Lines quote values as JSON strings: a secret with a quote or backslash appears escaped.
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+      if (!this.#secrets.includes(form)) this.#secrets.push(form);
     }
+    this.#secrets.sort((a, b) => b.length - a.length);
   }
   apply(text: string): string {
     let out = text;
@@ -42,6 +46,22 @@ function quote(value: string): string {
   return /^[A-Za-z0-9_.:/@+-]+$/.test(value) ? value : JSON.stringify(value);
 }
 
+export type LogFormat = 'text' | 'json';
+
+/** One line of either format, without its newline. */
+function formatLine(format: LogFormat, time: string, level: Level, msg: string, fields: Fields): string {
+  if (format === 'json') {
+    const record: Record<string, unknown> = { time, level: LOGRUS_NAME[level], msg };
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined && !(key in record)) record[key] = value;
+    return JSON.stringify(record);
+  }
+  let line = `time="${time}" level=${LOGRUS_NAME[level]} msg=${JSON.stringify(msg)}`;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) line += ` ${key}=${quote(String(value))}`;
+  }
+  return line;
+}
+
 class TextLogger implements Logger {
   constructor(
     readonly sink: LogSink,
@@ -49,14 +69,13 @@ class TextLogger implements Logger {
     readonly fields: Fields,
     readonly redactor: Redactor,
     readonly now: () => Date,
+    readonly format: LogFormat,
   ) {}
 
   #log(level: Level, msg: string, extra?: Fields): void {
     if (RANK[level] < this.minRank) return;
-    let line = `time="${this.now().toISOString()}" level=${LOGRUS_NAME[level]} msg=${JSON.stringify(msg)}`;
-    for (const [key, value] of Object.entries({ ...this.fields, ...extra })) {
-      if (value !== undefined) line += ` ${key}=${quote(String(value))}`;
-    }
+    // Redacted after formatting: a secret inside a JSON string is the same text in the line.
+    const line = formatLine(this.format, this.now().toISOString(), level, msg, { ...this.fields, ...extra });
     this.sink.write(this.redactor.apply(line) + '\n');
   }
   debug(msg: string, fields?: Fields): void { this.#log('debug', msg, fields); }
@@ -64,13 +83,13 @@ class TextLogger implements Logger {
   warn(msg: string, fields?: Fields): void { this.#log('warn', msg, fields); }
   error(msg: string, fields?: Fields): void { this.#log('error', msg, fields); }
   child(fields: Fields): Logger {
-    return new TextLogger(this.sink, this.minRank, { ...this.fields, ...fields }, this.redactor, this.now);
+    return new TextLogger(this.sink, this.minRank, { ...this.fields, ...fields }, this.redactor, this.now, this.format);
   }
   redact(secret: string | undefined): void { this.redactor.add(secret); }
 }
 
-export function createLogger(options: { sink: LogSink; debug?: boolean; now?: () => Date }): Logger {
-  return new TextLogger(options.sink, options.debug ? RANK.debug : RANK.info, {}, new Redactor(), options.now ?? (() => new Date()));
+export function createLogger(options: { sink: LogSink; debug?: boolean; now?: () => Date; format?: LogFormat }): Logger {
+  return new TextLogger(options.sink, options.debug ? RANK.debug : RANK.info, {}, new Redactor(), options.now ?? (() => new Date()), options.format ?? 'text');
 }
 
 /** A logger that keeps its lines, for tests. */
