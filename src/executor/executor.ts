@@ -110,7 +110,8 @@ export class Executor {
     const waitMs = checkpoint ? this.#deps.recoveryTimeoutMs : this.#deps.ackTimeoutMs;
     if (!driver.connected) logger.warn('The agent is away; waiting for it to acknowledge the terminal update', { checkpoint, timeout_ms: waitMs });
     // The log relay may still be reading the container's last output meanwhile (bounded).
-    const [acked] = await Promise.all([driver.waitForAcknowledgement(terminalUuid, waitMs), this.#runner?.finishRelay()]);
+    // The AwsRole credentials are revoked meanwhile too (bounded).
+    const [acked] = await Promise.all([driver.waitForAcknowledgement(terminalUuid, waitMs), this.#runner?.finishRelay(), this.#runner?.releaseCredentials()]);
     if (!acked) logger.warn('The terminal update was not acknowledged in time; exiting anyway', { timeout_ms: waitMs });
     logger.info('Executor exiting');
     driver.stop();

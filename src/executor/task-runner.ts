@@ -20,6 +20,7 @@ import { exitCodeToState, exitMessage, stopTimeoutSec } from './exit-status';
 import { copyFailureLogs, type TaskOutput } from './failure-logs';
 import { pullWithRetries } from './image-pull';
 import type { LogRelay, Stoppable, TaskServices } from './task-services';
+import { AWS_RELEASE_MS, TaskAwsCredentials } from './task-aws-credentials';
 
 /**
  * How long the executor may stay, after the terminal update, for the log relay to reach the end
@@ -69,6 +70,9 @@ export class TaskRunner {
   #containerId: string | undefined;
   #stopReason: string | undefined;
   #unhealthy: string | undefined;
+  /** The AwsRole credentials (CONTRACT §8), and why the task was stopped when their lease nears its end. */
+  readonly #aws: TaskAwsCredentials;
+  #awsLeaseEnding: string | undefined;
   /** Aborted once the container's exit (or disappearance) is known: ends stops and the drain. */
   readonly #exit = new AbortController();
   #terminalUuid: string | undefined;
@@ -85,6 +89,7 @@ export class TaskRunner {
     this.taskId = task.task_id.value;
     this.#deps = deps;
     this.#log = deps.logger.child({ task: this.taskId });
+    this.#aws = new TaskAwsCredentials(deps.services, deps.clock, this.#log);
   }
 
   get containerId(): string | undefined { return this.#containerId; }
@@ -131,8 +136,12 @@ export class TaskRunner {
         this.#log.info('Re-using existing image... already present', { image: spec.image });
       }
       if (this.#stopReason) return this.#killedBeforeStart();
+      // AwsRole: got after the pull, so none of the lease is spent on it.
+      step = `Getting AWS credentials for role ${settings.awsRole}`;
+      const launchEnv = await this.#aws.addTo(env, () => this.#stopForAwsLease());
+      if (this.#stopReason) return this.#killedBeforeStart();
       step = 'Creating the container';
-      const id = await this.#create(spec, env);
+      const id = await this.#create(spec, launchEnv);
       this.#containerId = id;
       step = 'Starting the container';
       if (this.#terminalUuid !== undefined) {
@@ -206,7 +215,7 @@ export class TaskRunner {
     if (exit.kind === 'gone') {
       this.#log.error('The container is gone: the Docker engine no longer knows it', { detail: exit.detail });
       void this.#relay?.stop();
-      const killed = this.#stopReason !== undefined && this.#unhealthy === undefined;
+      const killed = this.#stopReason !== undefined && this.#unhealthy === undefined && this.#awsLeaseEnding === undefined;
       return this.#terminal(killed ? 'TASK_KILLED' : 'TASK_FAILED', {
         message: `Container ${serviceId} is gone: the Docker engine no longer knows it (removed, or its state was lost)${this.#stopReason ? ` while the executor stopped it (${this.#stopReason})` : ''}`,
       });
@@ -226,6 +235,7 @@ export class TaskRunner {
     if (this.#unhealthy) {
       return ['TASK_FAILED', { healthy: false, message: `Sidecar found the service unhealthy (${this.#unhealthy}); ${exitMessage(exit.code, undefined).toLowerCase()}` }];
     }
+    if (this.#awsLeaseEnding) return ['TASK_FAILED', { message: `${this.#awsLeaseEnding}; ${exitMessage(exit.code, undefined).toLowerCase()}` }];
     if (exit.oomKilled) {
       const limit = spec.body.HostConfig.Memory;
       const what = limit ? `its memory limit (${Math.round(limit / 1048576)} MB)` : 'the memory available to it';
@@ -308,6 +318,24 @@ export class TaskRunner {
     const until = this.#deps.clock.now() + STOP_NOW_MS;
     await this.#stop(Math.min(this.#deps.settings.killTaskTimeoutSec, 2), () => Math.min(until, this.#deadline ?? Infinity));
     this.#watch?.stop();
+    await this.releaseCredentials();
+  }
+
+  // ---- AwsRole credentials (CONTRACT §8)
+
+  /** Revokes the AwsRole credentials, once, within AWS_RELEASE_MS or what is left of a SHUTDOWN's budget. */
+  releaseCredentials(): Promise<void> {
+    const left = this.#deadline === undefined ? Infinity : this.#deadline - this.#deps.clock.now();
+    return this.#aws.release(Math.min(AWS_RELEASE_MS, left));
+  }
+
+  /** The lease nears its end: stopped as a KILL is (drained first), ending in TASK_FAILED. */
+  #stopForAwsLease(): void {
+    if (this.#stopReason !== undefined || this.#terminalUuid !== undefined || this.#exit.signal.aborted) return;
+    const role = this.#deps.settings.awsRole;
+    this.#awsLeaseEnding = `Stopped as its AWS credentials lease (role ${role}) nears its end, for the scheduler to replace it with fresh credentials`;
+    this.#log.warn('The AWS credentials lease nears its end; stopping the task', { role });
+    void this.kill({ reason: `the AWS credentials lease of role ${role} nears its end` });
   }
 
   async #stop(timeoutSec: number, deadline = (): number | undefined => this.#deadline): Promise<void> {

@@ -17,11 +17,26 @@ export interface LogRelay extends Stoppable {
   readonly done: Promise<void>;
 }
 
+/** AWS credentials of the executor's AwsRole, from Vault's AWS secrets engine (CONTRACT §8). */
+export interface AwsCredentialsGrant {
+  /** AWS_ACCESS_KEY_ID=..., AWS_SECRET_ACCESS_KEY=... (and AWS_SESSION_TOKEN for STS credentials). */
+  readonly env: readonly string[];
+  /** Clock time (ms) by which the task must be stopped: the lease's end less a margin. */
+  readonly expiresAt: number;
+  /** Revokes the lease and the token that got it; never throws, logs failures without secrets. */
+  release(): Promise<void>;
+}
+
 export interface TaskServices {
   /** SIDECAR_SEEDS hostnames; undefined after logging when they cannot be had (CONTRACT §7). */
   sidecarSeeds(): Promise<string[] | undefined>;
   /** Replaces vault:// values; throws an error naming the variable and path (CONTRACT §8). */
   resolveSecrets(env: string[]): Promise<string[]>;
+  /**
+   * Credentials for the executor's AwsRole; undefined when AwsRole is empty. Throws an error
+   * saying what failed (the caller names the role); nothing is left granted when it throws.
+   */
+  awsCredentials(): Promise<AwsCredentialsGrant | undefined>;
   /** Credentials for pulls, from the Docker config file (CONTRACT §4). */
   registryAuth(): RegistryAuth | undefined;
   watchHealth(serviceId: string, callbacks: HealthCallbacks): Stoppable;

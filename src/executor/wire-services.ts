@@ -1,6 +1,6 @@
 // Builds the real collaborators of a task's lifecycle from the settings: Sidecar health and
-// draining, SIDECAR_SEEDS, Vault, registry credentials, the syslog relay. The lifecycle only
-// sees the TaskServices interface.
+// draining, SIDECAR_SEEDS, Vault, AWS credentials, registry credentials, the syslog relay. The
+// lifecycle only sees the TaskServices interface.
 import type { Clock } from '../clock';
 import type { MesosEnv } from '../config/mesos-env';
 import type { Settings } from '../config/settings';
@@ -45,6 +45,15 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
         const { VaultClient } = require('../vault/vault-client') as typeof import('../vault/vault-client');
         return new VaultClient(await loadVaultConfig(vaultConfigFromEnv(env)), { logger, clock });
       }, logger);
+    },
+    // Loaded only with an AwsRole, as Vault above.
+    awsCredentials: async () => {
+      if (settings.awsRole === '') return undefined;
+      const { loadVaultConfig } = require('../vault/load-vault-config') as typeof import('../vault/load-vault-config');
+      const { vaultConfigFromEnv } = require('../vault/vault-config') as typeof import('../vault/vault-config');
+      const { grantAwsCredentials } = require('../vault/aws-credentials') as typeof import('../vault/aws-credentials');
+      const config = await loadVaultConfig(vaultConfigFromEnv(env));
+      return grantAwsCredentials({ role: settings.awsRole, ttlSec: Math.ceil(settings.awsRoleTtlMs / 1000), config, logger, clock });
     },
     registryAuth: () => {
       const auth = loadRegistryAuth({ DOCKER_CONFIG: env.DOCKER_CONFIG, HOME: env.HOME }, settings.dockerRepository);

@@ -4,7 +4,14 @@
 import * as http from 'node:http';
 import type * as https from 'node:https';
 
-export interface TlsOptions { ca?: string | Buffer; rejectUnauthorized?: boolean; servername?: string }
+export interface TlsOptions {
+  ca?: string | Buffer;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+  /** A client certificate and its private key (PEM), for servers that require one. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
 
 export interface RequestOptions {
   method?: string;

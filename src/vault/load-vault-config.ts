@@ -1,13 +1,15 @@
-// Turns the parsed environment into a VaultConfig by reading the CA certificates it names. Kept
+// Turns the parsed environment into a VaultConfig by reading the certificates it names. Kept
 // apart from the pure parser so start-up can parse without touching files, and so the files are
-// read only when a task actually references Vault (CONTRACT §8). Precedence is the Go client's
-// (go-rootcerts): VAULT_CACERT, else VAULT_CACERT_BYTES, else VAULT_CAPATH.
+// read only when a task actually uses Vault (CONTRACT §8). CA precedence is the Go client's
+// (go-rootcerts): VAULT_CACERT, else VAULT_CACERT_BYTES, else VAULT_CAPATH. No message quotes
+// a file's content: the client key is a secret.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VaultConfig, VaultEnvConfig } from './vault-config';
 import { VaultError } from './vault-error';
 
 const PEM_CERT = '-----BEGIN CERTIFICATE-----';
+const PEM_KEY = /-----BEGIN (?:RSA |EC |)PRIVATE KEY-----/;
 
 function unreadable(variable: string, file: string, cause: unknown): VaultError {
   const code = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
@@ -44,9 +46,30 @@ async function readPemDir(dir: string): Promise<string[]> {
   return pems;
 }
 
-/** Reads the CA certificates named by the environment; throws E_VAULT_CONFIG naming the variable. */
+/**
+ * The client certificate and key, checked as a pair now (tls.createSecureContext) so that a
+ * mismatch is a clear configuration error rather than a handshake failure at the first request.
+ */
+async function readClientCert(certFile: string, keyFile: string): Promise<{ clientCert: string; clientKey: string }> {
+  const clientCert = await readPemFile('VAULT_CLIENT_CERT', certFile);
+  let clientKey: string;
+  try { clientKey = await readFile(keyFile, 'utf8'); } catch (err) { throw unreadable('VAULT_CLIENT_KEY', keyFile, err); }
+  if (!PEM_KEY.test(clientKey)) {
+    throw new VaultError('E_VAULT_CONFIG', `VAULT_CLIENT_KEY: ${keyFile} holds no unencrypted PEM private key`);
+  }
+  try {
+    (require('node:tls') as typeof import('node:tls')).createSecureContext({ cert: clientCert, key: clientKey });
+  } catch (err) {
+    // OpenSSL's reason ("key values mismatch"), never the key.
+    const reason = (err as Error).message.replace(/\s+/g, ' ').slice(0, 120);
+    throw new VaultError('E_VAULT_CONFIG', `VAULT_CLIENT_CERT and VAULT_CLIENT_KEY (${certFile}, ${keyFile}) cannot be used together: ${reason}`);
+  }
+  return { clientCert, clientKey };
+}
+
+/** Reads the certificates named by the environment; throws E_VAULT_CONFIG naming the variable. */
 export async function loadVaultConfig(envConfig: VaultEnvConfig): Promise<VaultConfig> {
-  const { caCertFile, caCertBytes, caPathDir, ...rest } = envConfig;
+  const { caCertFile, caCertBytes, caPathDir, clientCertFile, clientKeyFile, ...rest } = envConfig;
   let caCert: string | undefined;
   let caPath: string[] | undefined;
   if (caCertFile !== undefined) caCert = await readPemFile('VAULT_CACERT', caCertFile);
@@ -54,5 +77,6 @@ export async function loadVaultConfig(envConfig: VaultEnvConfig): Promise<VaultC
     if (!caCertBytes.includes(PEM_CERT)) throw new VaultError('E_VAULT_CONFIG', 'VAULT_CACERT_BYTES holds no PEM certificate');
     caCert = caCertBytes;
   } else if (caPathDir !== undefined) caPath = await readPemDir(caPathDir);
-  return Object.freeze({ ...rest, caCert, caPath });
+  const client = clientCertFile !== undefined && clientKeyFile !== undefined ? await readClientCert(clientCertFile, clientKeyFile) : {};
+  return Object.freeze({ ...rest, caCert, caPath, ...client });
 }

@@ -15,7 +15,7 @@ export interface VaultConfig {
   readonly tokenFile?: string;
   readonly username?: string;
   readonly password?: string;
-  /** VAULT_TTL: lifetime asked for at login, and the cached token's usable age plus 1 h. */
+  /** VAULT_TTL: a new token is renewed to this plus 10 min; a cached one is used for this less 1 h. */
   readonly ttlSec: number;
   /** VAULT_MAX_RETRIES: retries after the first attempt (0 disables retrying). */
   readonly maxRetries: number;
@@ -23,6 +23,9 @@ export interface VaultConfig {
   readonly caCert?: string;
   /** PEM text of each certificate file in VAULT_CAPATH, when no caCert is set. */
   readonly caPath?: readonly string[];
+  /** PEM text of VAULT_CLIENT_CERT and VAULT_CLIENT_KEY: presented to a Vault that requires one. */
+  readonly clientCert?: string;
+  readonly clientKey?: string;
   readonly skipVerify: boolean;
   readonly tlsServerName?: string;
   /** Sent as X-Vault-Namespace (Vault Enterprise). */
@@ -34,13 +37,16 @@ export interface VaultConfig {
 }
 
 /** The parsed environment: VaultConfig with CA sources named, not yet read. */
-export interface VaultEnvConfig extends Omit<VaultConfig, 'caCert' | 'caPath'> {
+export interface VaultEnvConfig extends Omit<VaultConfig, 'caCert' | 'caPath' | 'clientCert' | 'clientKey'> {
   /** VAULT_CACERT: a PEM file; wins over the two below, as in the Go client. */
   readonly caCertFile?: string;
   /** VAULT_CACERT_BYTES: PEM text in the variable itself. */
   readonly caCertBytes?: string;
   /** VAULT_CAPATH: a directory of PEM files. */
   readonly caPathDir?: string;
+  /** VAULT_CLIENT_CERT and VAULT_CLIENT_KEY: PEM files, both or neither (as in the Go client). */
+  readonly clientCertFile?: string;
+  readonly clientKeyFile?: string;
 }
 
 export const VAULT_DEFAULTS = {
@@ -99,6 +105,17 @@ function clientTimeout(env: Env): number {
   return ms === 0 ? VAULT_DEFAULTS.timeoutMs : ms;
 }
 
+/** The Go client refuses one without the other ("both client cert and client key must be provided"). */
+function clientCertFiles(env: Env): { clientCertFile?: string; clientKeyFile?: string } {
+  const clientCertFile = get(env, 'VAULT_CLIENT_CERT');
+  const clientKeyFile = get(env, 'VAULT_CLIENT_KEY');
+  if ((clientCertFile === undefined) !== (clientKeyFile === undefined)) {
+    const set = clientCertFile !== undefined ? 'VAULT_CLIENT_CERT' : 'VAULT_CLIENT_KEY';
+    throw new VaultError('E_VAULT_CONFIG', `VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together: only ${set} is set`);
+  }
+  return { clientCertFile, clientKeyFile };
+}
+
 function skipVerify(env: Env): boolean {
   const text = get(env, 'VAULT_SKIP_VERIFY');
   if (text === undefined) return false;
@@ -110,7 +127,8 @@ function skipVerify(env: Env): boolean {
 /**
  * Reads VAULT_ADDR (or VAULT_AGENT_ADDR), VAULT_TOKEN, VAULT_TOKEN_FILE, VAULT_USERNAME,
  * VAULT_PASSWORD, VAULT_TTL, VAULT_MAX_RETRIES, VAULT_CACERT, VAULT_CACERT_BYTES, VAULT_CAPATH,
- * VAULT_SKIP_VERIFY, VAULT_TLS_SERVER_NAME, VAULT_NAMESPACE and VAULT_CLIENT_TIMEOUT. Throws
+ * VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_SKIP_VERIFY, VAULT_TLS_SERVER_NAME, VAULT_NAMESPACE
+ * and VAULT_CLIENT_TIMEOUT. Throws
  * E_VAULT_CONFIG naming the variable and its value for anything unparsable (none of the
  * secret variables is ever parsed, so none is ever quoted).
  */
@@ -126,6 +144,7 @@ export function vaultConfigFromEnv(env: Env): VaultEnvConfig {
     caCertFile: get(env, 'VAULT_CACERT'),
     caCertBytes: get(env, 'VAULT_CACERT_BYTES'),
     caPathDir: get(env, 'VAULT_CAPATH'),
+    ...clientCertFiles(env),
     skipVerify: skipVerify(env),
     tlsServerName: get(env, 'VAULT_TLS_SERVER_NAME'),
     namespace: get(env, 'VAULT_NAMESPACE'),

@@ -176,5 +176,12 @@ test('--help and --version', async () => {
   assert.match(help.stdout, /Usage:/);
   const version = new ExecutorProcess({}, ['--version']);
   assert.equal(await version.waitForExit(), 0);
-  assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+  // `<version> (<git short commit>)`, `+` for a build from a checkout with uncommitted changes.
+  const { execFileSync } = await import('node:child_process');
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  assert.match(version.stdout, new RegExp(`^\\d+\\.\\d+\\.\\d+ \\(${commit}\\+?\\)\\n$`));
+  const started = new ExecutorProcess({ MESOS_AGENT_ENDPOINT: '127.0.0.1:1', MESOS_FRAMEWORK_ID: 'f', MESOS_EXECUTOR_ID: 'e', MESOS_CHECKPOINT: '0' });
+  await started.waitForExit();
+  const first = started.stdout.split('\n')[0] ?? '';
+  assert.match(first, /msg="Starting Sidecar Executor" version="\d+\.\d+\.\d+ \([0-9a-f]+\+?\)"/, 'the first log line names the build');
 });

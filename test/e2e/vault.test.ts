@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanupAll, docker, inspect, startRun, type Run, type RunOptions } from './harness';
-import { VaultDouble } from '../doubles/vault';
+import { VaultDouble, type VaultDoubleOptions } from '../doubles/vault';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sce-vault-e2e-'));
 after(async () => {
@@ -33,7 +33,7 @@ interface Fixture {
   secrets(): string[];
 }
 
-async function withVault(fn: (f: Fixture) => Promise<void>, options: { tls?: boolean } = {}): Promise<void> {
+async function withVault(fn: (f: Fixture) => Promise<void>, options: VaultDoubleOptions = {}): Promise<void> {
   const vault = await VaultDouble.start(options);
   const token = secret('hvs.root');
   vault.addToken(token);
@@ -46,7 +46,7 @@ async function withVault(fn: (f: Fixture) => Promise<void>, options: { tls?: boo
   const f: Fixture = {
     vault, token, kv1, kv2, nested,
     // Tokens minted by logins during the test are in vault.tokens too.
-    secrets: () => [...new Set([token, ...vault.tokens, kv1.value, kv1.password, kv2.value, kv2.apikey, nested])],
+    secrets: () => [...new Set([token, ...vault.issuedTokens, kv1.value, kv1.password, kv2.value, kv2.apikey, nested])],
   };
   try { await fn(f); } finally { await vault.close(); }
 }
@@ -148,6 +148,17 @@ test('TLS: VAULT_CACERT trusts the test CA; without it the launch fails on the c
   } finally { await bad.cleanup(); }
 }, { tls: true }));
 
+test('VAULT_CLIENT_CERT and VAULT_CLIENT_KEY: a Vault requiring a client certificate serves the secrets', () => withVault(async (f) => {
+  const { run, env } = await finishedEnv('client-cert', {
+    task: { cmd: 'true', env: { DB_VALUE: 'vault://secret/e2e/db' } },
+    env: vaultEnv(f, { VAULT_TOKEN: f.token, VAULT_CACERT: f.vault.caFile, VAULT_CLIENT_CERT: f.vault.certs.clientCertFile, VAULT_CLIENT_KEY: f.vault.certs.clientKeyFile }),
+  });
+  try {
+    assert.ok(env.includes(`DB_VALUE=${f.kv1.value}`));
+    assertNoLeak(run, f.secrets());
+  } finally { await run.cleanup(); }
+}, { tls: true, requireClientCert: true }));
+
 // ---- failures: TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, variable and path named, no value, no container
 
 interface FailureCase {
@@ -219,7 +230,7 @@ function modeOf(file: string): number {
   return statSync(file).mode & 0o777;
 }
 
-test('userpass login: the token is written to VAULT_TOKEN_FILE with mode 0600, login asked for VAULT_TTL', () => withVault(async (f) => {
+test('userpass login: the token is renewed to VAULT_TTL + 600 s and written to VAULT_TOKEN_FILE with mode 0600', () => withVault(async (f) => {
   const tokenFile = join(tmp, 'login-token');
   const password = secret('password');
   f.vault.addUser('mesos-executor', password);
@@ -232,14 +243,35 @@ test('userpass login: the token is written to VAULT_TOKEN_FILE with mode 0600, l
     assert.equal(f.vault.loginCount, 1);
     const minted = readFileSync(tokenFile, 'utf8').trim();
     assert.ok(f.vault.tokens.includes(minted), 'the file holds the token the login returned');
-    assert.equal(f.vault.tokenTtl(minted), TTL_SEC);
+    assert.equal(f.vault.tokenTtl(minted), TTL_SEC + 600);
     assert.equal(modeOf(tokenFile), 0o600);
     const login = f.vault.callsTo('auth/userpass/login/mesos-executor')[0];
-    assert.equal(login.body?.password, password);
+    assert.deepEqual(login.body, { password }, 'no ttl in the login body: Vault ignores it');
+    const renew = f.vault.callsTo('auth/token/renew');
+    assert.deepEqual(renew.map((c) => [c.method, c.status, c.token === minted, c.body?.token === minted, c.body?.increment]), [['POST', 200, true, true, TTL_SEC + 600]]);
+    assert.deepEqual(f.vault.callsTo('auth/token/lookup-self').map((c) => [c.status, c.token === minted]), [[200, true]]);
+    assert.match(run.executor.output, /msg="Renewed the new Vault token" purpose="vault:\/\/ values" ttl=(7800|7799)s/);
+    assert.doesNotMatch(run.executor.output, /shorter TTL/);
     assert.equal(f.vault.callsTo('secret/e2e/db')[0].token, minted);
     assertNoLeak(run, [...f.secrets(), password]);
   } finally { await run.cleanup(); }
 }));
+
+test('Vault granting less than VAULT_TTL + 600 s (its max TTL) is a warning, and the task runs', () => withVault(async (f) => {
+  const password = secret('password');
+  f.vault.addUser('mesos-executor', password);
+  const { run, env } = await finishedEnv('token-capped', {
+    task: { cmd: 'true', env: { DB_VALUE: 'vault://secret/e2e/db' } },
+    env: vaultEnv(f, { VAULT_USERNAME: 'mesos-executor', VAULT_PASSWORD: password, VAULT_TTL: String(TTL_SEC) }),
+  });
+  try {
+    assert.ok(env.includes(`DB_VALUE=${f.kv1.value}`));
+    assert.deepEqual(f.vault.callsTo('auth/token/renew').map((c) => c.body?.increment), [TTL_SEC + 600]);
+    const warning = run.executor.output.split('\n').find((l) => l.includes('shorter TTL than asked')) ?? '';
+    assert.match(warning, /level=warning msg="Vault granted the new token a shorter TTL than asked" purpose="vault:\/\/ values" asked=7800s granted=35\d\ds/);
+    assertNoLeak(run, [...f.secrets(), password]);
+  } finally { await run.cleanup(); }
+}, { tokenMaxTtlSec: 3600 }));
 
 test('a young token file is re-used: checked with lookup-self, no login', () => withVault(async (f) => {
   const tokenFile = join(tmp, 'young-token');
@@ -277,7 +309,7 @@ test('an expired token file (mtime older than VAULT_TTL - 1 h) means a new login
   try {
     assert.ok(env.includes(`DB_VALUE=${f.kv1.value}`));
     assert.equal(f.vault.loginCount, 1);
-    assert.equal(f.vault.callsTo('auth/token/lookup-self').length, 0, 'an expired file is not even checked');
+    assert.equal(f.vault.callsTo('auth/token/lookup-self').filter((c) => c.token === old).length, 0, 'an expired file is not even checked');
     const fresh = readFileSync(tokenFile, 'utf8').trim();
     assert.notEqual(fresh, old);
     assert.ok(f.vault.tokens.includes(fresh));
@@ -300,7 +332,7 @@ test('a token file Vault rejects (revoked) means a new login', () => withVault(a
   });
   try {
     assert.ok(env.includes(`DB_VALUE=${f.kv1.value}`));
-    assert.deepEqual(f.vault.callsTo('auth/token/lookup-self').map((c) => c.status), [403]);
+    assert.deepEqual(f.vault.callsTo('auth/token/lookup-self').filter((c) => c.token === revoked).map((c) => c.status), [403]);
     assert.equal(f.vault.loginCount, 1);
     assert.notEqual(readFileSync(tokenFile, 'utf8').trim(), revoked);
     assert.equal(modeOf(tokenFile), 0o600);

@@ -12,7 +12,7 @@ test('defaults are the Go client and executor defaults', () => {
   assert.deepEqual(vaultConfigFromEnv({}), {
     addr: 'https://127.0.0.1:8200', token: undefined, tokenFile: undefined, username: undefined, password: undefined,
     ttlSec: 86_400, maxRetries: 2, caCertFile: undefined, caCertBytes: undefined, caPathDir: undefined,
-    skipVerify: false, tlsServerName: undefined, namespace: undefined, timeoutMs: 60_000,
+    clientCertFile: undefined, clientKeyFile: undefined, skipVerify: false, tlsServerName: undefined, namespace: undefined, timeoutMs: 60_000,
     retryWaitMinMs: VAULT_DEFAULTS.retryWaitMinMs, retryWaitMaxMs: VAULT_DEFAULTS.retryWaitMaxMs,
   });
   assert.ok(Object.isFrozen(vaultConfigFromEnv({})));
@@ -23,7 +23,7 @@ test('every variable is read', () => {
     VAULT_ADDR: 'https://vault.example.com:8200', VAULT_TOKEN: 's.tok', VAULT_TOKEN_FILE: '/var/run/vault-token',
     VAULT_USERNAME: 'exec', VAULT_PASSWORD: 'pw', VAULT_TTL: '7200', VAULT_MAX_RETRIES: '5', VAULT_CACERT: '/etc/ca.pem',
     VAULT_CACERT_BYTES: 'pem', VAULT_CAPATH: '/etc/cas', VAULT_SKIP_VERIFY: 'true', VAULT_TLS_SERVER_NAME: 'vault.internal',
-    VAULT_NAMESPACE: 'team-a/', VAULT_CLIENT_TIMEOUT: '30',
+    VAULT_NAMESPACE: 'team-a/', VAULT_CLIENT_TIMEOUT: '30', VAULT_CLIENT_CERT: '/etc/vault/client.pem', VAULT_CLIENT_KEY: '/etc/vault/client.key',
   });
   assert.equal(config.addr, 'https://vault.example.com:8200');
   assert.equal(config.token, 's.tok');
@@ -39,6 +39,19 @@ test('every variable is read', () => {
   assert.equal(config.tlsServerName, 'vault.internal');
   assert.equal(config.namespace, 'team-a/');
   assert.equal(config.timeoutMs, 30_000);
+  assert.equal(config.clientCertFile, '/etc/vault/client.pem');
+  assert.equal(config.clientKeyFile, '/etc/vault/client.key');
+});
+
+test('VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together, as in the Go client', () => {
+  for (const [env, set] of [[{ VAULT_CLIENT_CERT: '/c.pem' }, 'VAULT_CLIENT_CERT'], [{ VAULT_CLIENT_KEY: '/c.key', VAULT_CLIENT_CERT: '' }, 'VAULT_CLIENT_KEY']] as const) {
+    assert.throws(() => vaultConfigFromEnv(env), (err: unknown) => {
+      assert.ok(err instanceof VaultError);
+      assert.equal(err.code, 'E_VAULT_CONFIG');
+      assert.equal(err.message, `VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together: only ${set} is set`);
+      return true;
+    });
+  }
 });
 
 test('empty variables count as unset, as in the Go client', () => {
