@@ -7,7 +7,6 @@
 // period forces, which says the engine did not answer.
 import type { Clock } from '../clock';
 import type { Settings } from '../config/settings';
-import { isSecretVariable } from '../config/startup-log';
 import { taskInfoToContainerSpec, type ContainerSpec } from '../docker/container-spec';
 import type { EngineApi, EngineError } from '../docker/engine-api';
 import { ExitWatch, type ContainerExit } from '../docker/exit-watch';
@@ -18,6 +17,7 @@ import type { StatusFields } from '../mesos/status';
 import type { KillPolicy, TaskInfo, TaskState } from '../mesos/types';
 import { exitCodeToState, exitMessage, stopTimeoutSec } from './exit-status';
 import { copyFailureLogs, type TaskOutput } from './failure-logs';
+import { logContainerSettings } from './launch-log';
 import { pullWithRetries } from './image-pull';
 import type { LogRelay, Stoppable, TaskServices } from './task-services';
 import { AWS_RELEASE_MS, TaskAwsCredentials } from './task-aws-credentials';
@@ -123,7 +123,7 @@ export class TaskRunner {
     const spec = this.#spec;
     for (const warning of spec.warnings) this.#log.warn(warning);
     this.#log.info(`Using image '${spec.image}'`, { name: spec.name });
-    logContainerSettings(this.#log, spec);
+    logContainerSettings(this.#log, this.#task, spec);
 
     let step = 'Resolving Vault secrets';
     try {
@@ -385,24 +385,6 @@ export class TaskRunner {
     this.#terminalUuid ??= this.#send(state, fields);
     return this.#terminalUuid;
   }
-}
-
-/**
- * The Go original's start-up lines for a container: the Docker Environment banner (values of
- * secret-looking variables left out; vault:// references are not secrets) and the limits set.
- */
-function logContainerSettings(log: Logger, spec: ContainerSpec): void {
-  log.info('Docker Environment --------------------');
-  for (const entry of spec.body.Env) {
-    const eq = entry.indexOf('=');
-    const name = eq < 0 ? entry : entry.slice(0, eq);
-    log.info(` * ${isSecretVariable(name) && !entry.slice(eq + 1).startsWith('vault://') ? `${name}=[REDACTED]` : entry}`);
-  }
-  log.info('---------------------------------------');
-  const host = spec.body.HostConfig;
-  if (host.CpuQuota !== undefined) log.info(`CPU limit set [HostConfig.CPUQuota=${host.CpuQuota}, HostConfig.CPUPeriod=${host.CpuPeriod}]`);
-  if (host.CpuShares !== undefined) log.info(`CPU shares set [HostConfig.CPUShares=${host.CpuShares}]`);
-  if (host.Memory !== undefined) log.info(`Memory limit set to ${Math.round(host.Memory / 1048576)}MB [HostConfig.Memory=${host.Memory}]`);
 }
 
 /** "<step> failed: <why>", without repeating the step when the error already names it. */
