@@ -7,7 +7,7 @@ import { loadMesosEnv, type MesosEnv } from './config/mesos-env';
 import { SettingsError, loadSettings, type Settings } from './config/settings';
 import { environmentLines, isSecretVariable, settingsLines } from './config/startup-log';
 import { DockerEngineClient } from './docker/engine-client';
-import { parseDockerHost } from './docker/docker-host';
+import { DockerEnvError, dockerConnectionFromEnv, type DockerConnection } from './docker/docker-host';
 import { Executor } from './executor/executor';
 import { TaskRunner } from './executor/task-runner';
 import { createTaskServices } from './executor/wire-services';
@@ -62,8 +62,23 @@ function startupLog(logger: Logger, settings: Settings, env: NodeJS.ProcessEnv):
   logger.info('---------------------------------------');
 }
 
-function run(mesos: MesosEnv, settings: Settings, agent: AgentApi, logger: Logger, exit: (code: number) => void): Executor {
-  const engine = new DockerEngineClient(parseDockerHost(process.env.DOCKER_HOST));
+/** DOCKER_HOST and the TLS variables (CONTRACT §11); a bad value ends the executor with one line. */
+function loadDocker(): DockerConnection {
+  try {
+    return dockerConnectionFromEnv(process.env);
+  } catch (err) {
+    if (err instanceof DockerEnvError) fail(err.message);
+    throw err;
+  }
+}
+
+function logDocker(logger: Logger, docker: DockerConnection): void {
+  logger.info('Docker engine', docker.fields);
+  for (const warning of docker.warnings) logger.warn(warning);
+}
+
+function run(mesos: MesosEnv, settings: Settings, docker: DockerConnection, agent: AgentApi, logger: Logger, exit: (code: number) => void): Executor {
+  const engine = new DockerEngineClient(docker.target);
   const ids = { executorId: mesos.executorId, frameworkId: mesos.frameworkId };
   const driver = new ExecutorDriver(agent, ids, {
     checkpoint: mesos.checkpoint, recoveryTimeoutMs: mesos.recoveryTimeoutMs, subscriptionBackoffMaxMs: mesos.subscriptionBackoffMaxMs,
@@ -120,11 +135,13 @@ function executorMode(): void {
     if (err instanceof SettingsError) fail(err.message);
     throw err;
   }
+  const docker = loadDocker();
   // The Go original logs to stdout: operators' log shipping reads the sandbox's stdout file.
   const logger = createLogger({ sink: output.stdout, debug: settings.debug, format: settings.logFormat });
   logger.redact(mesos.authToken);
   startupLog(logger, settings, process.env);
-  const executor = run(mesos, settings, new HttpAgentApi(mesos.agentEndpoint, mesos.authToken), logger, (code) => process.exit(code));
+  logDocker(logger, docker);
+  const executor = run(mesos, settings, docker, new HttpAgentApi(mesos.agentEndpoint, mesos.authToken), logger, (code) => process.exit(code));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       // Go's names for them, in the Go original's words.
@@ -167,14 +184,16 @@ function localMode(path: string | undefined): void {
     directory: undefined, sandbox: undefined, checkpoint: false, recoveryTimeoutMs: 0, subscriptionBackoffMaxMs: 0,
     shutdownGracePeriodMs: 10_000, authToken: undefined, taskHost: process.env.TASK_HOST || hostname(),
   };
-  const logger = createLogger({ sink: output.stderr, debug: settings.debug });
+  const docker = loadDocker();
+  const logger = createLogger({ sink: output.stderr, debug: settings.debug, format: settings.logFormat });
   startupLog(logger, settings, process.env);
+  logDocker(logger, docker);
   const agent = new LocalAgent(task, (line) => output.stdout.write(line + '\n'));
   const exit = (): void => {
     const state = agent.lastTerminal?.state;
     process.exit(state === 'TASK_FINISHED' || state === 'TASK_KILLED' ? 0 : 1);
   };
-  const executor = run(mesos, settings, agent, logger, exit);
+  const executor = run(mesos, settings, docker, agent, logger, exit);
   let interrupts = 0;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

@@ -1,13 +1,16 @@
 // EngineApi over the Docker Engine HTTP API, through our own http-request module: dockerode and
 // fetch would each cost more memory than the whole executor may use (one executor per task).
-// Paths are unversioned, so the engine serves its own API version (1.41 on Docker 20.10).
+// Paths are unversioned, so the engine serves its own API version (1.41 on Docker 20.10), unless
+// DOCKER_API_VERSION asks for one (docker-host.ts). tcp:// with TLS goes through node:https and
+// streamed-get's TLS socket, with the options docker-tls.ts built once at start-up.
 // Errors carry stable codes (engine-api.ts) and name the engine and the request, never a header:
 // the X-Registry-Auth header holds the registry password.
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import { bodySnippet, HttpError, readErrorBody, request, requestStream, type HttpResponse } from '../http/http-request';
+import { bodySnippet, HttpError, readErrorBody, request, requestStream, type HttpResponse, type TlsOptions } from '../http/http-request';
 import { streamedGet, type StreamedResponse } from '../http/streamed-get';
 import { describeDockerTarget, type DockerTarget } from './docker-host';
+import { describeTlsFailure } from './docker-tls';
 import {
   EngineError, type ContainerState, type CreateBody, type EngineApi, type EngineErrorCode, type LogFrame, type LogFrameSink, type LogStream, type LogsOptions,
   type ListedContainer, type RegistryAuth, type RequestBounds,
@@ -70,7 +73,7 @@ export class DockerEngineClient implements EngineApi {
       // inside dockerd has its own timeouts and reports them in the stream. But the engine must
       // answer, and then report progress (CONTRACT §12: a hung engine must not hang the launch).
       res = await requestStream({
-        method: 'POST', url: this.#url(`/images/create?${query}`), socketPath: this.#socketPath(),
+        method: 'POST', url: this.#url(`/images/create?${query}`), socketPath: this.#socketPath(), tls: this.#tls(),
         headers: auth ? { 'x-registry-auth': encodeRegistryAuth(auth) } : {}, timeoutMs: this.#timeoutMs,
       });
     } catch (err) {
@@ -178,8 +181,8 @@ export class DockerEngineClient implements EngineApi {
     let res: StreamedResponse;
     try {
       // Not node:http: a followed log stream under a flood is one HTTP chunk per line (streamed-get.ts).
-      const at = 'socketPath' in this.#target ? { socketPath: this.#target.socketPath } : hostAndPort(this.#target.baseUrl);
-      res = await streamedGet({ ...at, path, timeoutMs: this.#timeoutMs, where: `${this.#where}${path.split('?')[0]}` });
+      const at = 'socketPath' in this.#target ? { socketPath: this.#target.socketPath } : { ...hostAndPort(this.#target.baseUrl), tls: this.#target.tls };
+      res = await streamedGet({ ...at, path: this.#versioned(path), timeoutMs: this.#timeoutMs, where: `${this.#where}${path.split('?')[0]}` });
     } catch (err) {
       throw this.#transportError(err, `GET ${path.split('?')[0]}`);
     }
@@ -200,7 +203,7 @@ export class DockerEngineClient implements EngineApi {
   async #call(method: string, path: string, options: { body?: string; timeoutMs?: number | null; signal?: AbortSignal } = {}): Promise<HttpResponse> {
     try {
       return await request({
-        method, url: this.#url(path), socketPath: this.#socketPath(), body: options.body,
+        method, url: this.#url(path), socketPath: this.#socketPath(), body: options.body, tls: this.#tls(),
         headers: options.body === undefined ? {} : JSON_HEADERS,
         timeoutMs: options.timeoutMs === null ? undefined : options.timeoutMs ?? this.#timeoutMs,
         signal: options.signal,
@@ -211,11 +214,20 @@ export class DockerEngineClient implements EngineApi {
   }
 
   #url(path: string): string {
-    return ('socketPath' in this.#target ? 'http://docker' : this.#target.baseUrl) + path;
+    return ('socketPath' in this.#target ? 'http://docker' : this.#target.baseUrl) + this.#versioned(path);
+  }
+
+  /** `/v1.41/containers/...` when DOCKER_API_VERSION is set, as go-dockerclient's getURL. */
+  #versioned(path: string): string {
+    return this.#target.apiVersion === undefined ? path : `/v${this.#target.apiVersion}${path}`;
   }
 
   #socketPath(): string | undefined {
     return 'socketPath' in this.#target ? this.#target.socketPath : undefined;
+  }
+
+  #tls(): TlsOptions | undefined {
+    return 'socketPath' in this.#target ? undefined : this.#target.tls;
   }
 
   #transportError(err: unknown, what: string): EngineError {
@@ -229,7 +241,7 @@ export class DockerEngineClient implements EngineApi {
     // The two an operator meets most: dockerd not running (or restarting) on this socket.
     const why = cause?.code === 'ENOENT' ? 'ENOENT (no socket: is dockerd running?)'
       : cause?.code === 'ECONNREFUSED' ? 'ECONNREFUSED (is dockerd running?)'
-      : cause?.code ?? (err as Error).message;
+      : (this.#tls() !== undefined && cause !== undefined ? describeTlsFailure(cause) : undefined) ?? cause?.code ?? (err as Error).message;
     return new EngineError('E_ENGINE_UNREACHABLE', `the Docker engine at ${this.#where} is unreachable (${what}): ${why}`, undefined, { cause: err });
   }
 
@@ -295,7 +307,7 @@ function logFrames(res: StreamedResponse, tty: boolean, what: string): LogStream
   };
 }
 
-/** `http://host:port` (a parsed DOCKER_HOST) as net.connect wants it. */
+/** `http(s)://host:port` (a parsed DOCKER_HOST) as net.connect and tls.connect want it. */
 function hostAndPort(baseUrl: string): { host: string; port: number } {
   const url = new URL(baseUrl);
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };

@@ -1,8 +1,8 @@
-// Registry credentials for pulls (CONTRACT §4): the Docker config file's `auths` entry for
-// EXECUTOR_DOCKER_REPOSITORY. `findRegistryAuth` is pure; `loadRegistryAuth` finds and reads the
-// file the way the Go original did ($DOCKER_CONFIG/config.json, else $HOME/.docker/config.json,
-// and when neither is there, again with HOME=/root, because Mesos agents often start executors
-// without HOME). No error ever carries a credential or the file's content.
+// Registry credentials for pulls (CONTRACT §4, §11): the Docker config file's `auths` entry (or a
+// legacy ~/.dockercfg's top-level entry) for EXECUTOR_DOCKER_REPOSITORY. `findRegistryAuth` is
+// pure; `loadRegistryAuth` searches the files go-dockerclient's NewAuthConfigurationsFromDockerCfg
+// reads, then again with HOME=/root as the Go executor does, and says which file and entry it
+// used. No error or report ever carries a credential or the file's content.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RegistryAuth } from './engine-api';
@@ -73,11 +73,30 @@ function toRegistryAuth(key: string, entry: Entry): RegistryAuth | undefined {
 
 export type ReadFile = (file: string, encoding: 'utf8') => string;
 
-/** Candidate config file for one environment, as the Go client resolves it. */
-function configPath(env: { DOCKER_CONFIG?: string; HOME?: string }): string | undefined {
-  if (env.DOCKER_CONFIG) return path.join(env.DOCKER_CONFIG, 'config.json');
-  if (env.HOME) return path.join(env.HOME, '.docker', 'config.json');
-  return undefined;
+export interface RegistryAuthEnv { DOCKER_CONFIG?: string; HOME?: string }
+
+/**
+ * The files searched, in order: go-dockerclient's cfgPaths ($DOCKER_CONFIG/config.json,
+ * $HOME/.docker/config.json, $HOME/.dockercfg), then the same with HOME=/root, as the Go executor
+ * retries (Mesos agents often start executors without HOME). A file is listed once.
+ */
+export function registryAuthFiles(env: RegistryAuthEnv): string[] {
+  const forHome = (home: string | undefined): string[] => [
+    ...(env.DOCKER_CONFIG ? [path.join(env.DOCKER_CONFIG, 'config.json')] : []),
+    ...(home ? [path.join(home, '.docker', 'config.json'), path.join(home, '.dockercfg')] : []),
+  ];
+  return [...new Set([...forHome(env.HOME), ...forHome('/root')])];
+}
+
+export interface RegistryAuthSearch {
+  auth?: RegistryAuth;
+  /** Where `auth` came from: the file, and the key of its entry. */
+  file?: string;
+  entry?: string;
+  /** Every file looked at, in order, up to the one used. */
+  searched: string[];
+  /** Files that exist but could not be used, and why (never their content). */
+  skipped: { file: string; reason: string }[];
 }
 
 function isMissing(err: unknown): boolean {
@@ -85,34 +104,38 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-export function loadRegistryAuth(
-  env: { DOCKER_CONFIG?: string; HOME?: string },
-  repository: string,
-  readFile: ReadFile = fs.readFileSync,
-): RegistryAuth | undefined {
-  const candidates = [configPath(env), configPath({ ...env, HOME: '/root' })];
-  for (const file of new Set(candidates)) {
-    if (file === undefined) continue;
+/**
+ * The credentials for `repository` from the first file, in registryAuthFiles order, with an
+ * entry for it that holds credentials. A file that cannot be read or parsed is skipped, as
+ * go-dockerclient skips it (NewAuthConfigurationsFromDockerCfg tries the next path), and reported.
+ * Unlike the Go executor, a file without the entry does not end the search (Go stops at the
+ * first file it can parse, then tries once more with HOME=/root): the next file may have it.
+ */
+export function loadRegistryAuth(env: RegistryAuthEnv, repository: string, readFile: ReadFile = fs.readFileSync): RegistryAuthSearch {
+  const result: RegistryAuthSearch = { searched: [], skipped: [] };
+  for (const file of registryAuthFiles(env)) {
+    result.searched.push(file);
     let text: string;
     try {
       text = readFile(file, 'utf8');
     } catch (err) {
-      if (isMissing(err)) continue;
-      const code = (err as NodeJS.ErrnoException).code ?? 'read error';
-      throw new Error(`cannot read the Docker config file ${file}: ${code}`, { cause: err });
+      if (!isMissing(err)) result.skipped.push({ file, reason: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'read error'}` });
+      continue;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       // Not the parser's message: it quotes the text around the error, which may be a credential.
-      throw new Error(`the Docker config file ${file} is not valid JSON`);
+      result.skipped.push({ file, reason: 'not valid JSON' });
+      continue;
     }
     try {
-      return findRegistryAuth(parsed, repository);
+      const auth = findRegistryAuth(parsed, repository);
+      if (auth !== undefined) return { ...result, auth, file, entry: auth.serveraddress };
     } catch (err) {
-      throw new Error(`the Docker config file ${file} is not usable: ${(err as Error).message}`);
+      result.skipped.push({ file, reason: (err as Error).message });
     }
   }
-  return undefined;
+  return result;
 }

@@ -56,10 +56,16 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
       return grantAwsCredentials({ role: settings.awsRole, ttlSec: Math.ceil(settings.awsRoleTtlMs / 1000), config, logger, clock });
     },
     registryAuth: () => {
-      const auth = loadRegistryAuth({ DOCKER_CONFIG: env.DOCKER_CONFIG, HOME: env.HOME }, settings.dockerRepository);
+      const repository = settings.dockerRepository;
+      const found = loadRegistryAuth({ DOCKER_CONFIG: env.DOCKER_CONFIG, HOME: env.HOME }, repository);
+      const auth = found.auth;
       logger.redact(auth?.password);
       logger.redact(auth?.auth);
       logger.redact(auth?.identitytoken);
+      for (const { file, reason } of found.skipped) logger.warn('Docker config file skipped', { file, reason });
+      // The Go original's words, plus where the credentials came from (the entry is a registry name).
+      if (auth) logger.info(`Found Docker auth configuration for '${repository}'`, { file: found.file, entry: found.entry });
+      else logger.warn(`No docker auth match for repository '${repository}'... proceeding anyway`, { searched: found.searched.join(',') });
       return auth;
     },
     watchHealth: (serviceId, callbacks) => {

@@ -3,6 +3,7 @@
 // for and keeps the cause; none carries a header value (tokens travel in headers).
 import * as http from 'node:http';
 import type * as https from 'node:https';
+import type { SecureContext } from 'node:tls';
 
 export interface TlsOptions {
   ca?: string | Buffer;
@@ -11,6 +12,8 @@ export interface TlsOptions {
   /** A client certificate and its private key (PEM), for servers that require one. */
   cert?: string | Buffer;
   key?: string | Buffer;
+  /** The Docker engine's: CA and client certificate parsed once, replacing `ca`, `cert`, `key`. */
+  secureContext?: SecureContext;
 }
 
 export interface RequestOptions {

@@ -3,16 +3,19 @@
 // HTTP chunk into a new Buffer and calls into JS once per chunk; dockerd flushes one chunk per
 // log line, so under a flood that was a Buffer, a callback and a stream push per line. Here a
 // socket read of many lines costs one callback and no allocation (net's `onread` buffer), and
-// the framing (http1-body.ts) is decoded in place.
+// the framing (http1-body.ts) is decoded in place. Over TLS (a tcp:// Docker engine with
+// DOCKER_TLS_VERIFY) the same: tls.connect takes the same `onread`, and node:tls is loaded only then.
 import * as net from 'node:net';
-import { HttpError } from './http-request';
+import { HttpError, type TlsOptions } from './http-request';
 import { bodyFraming, ChunkedDecoder, findHeadEnd, Http1Error, parseResponseHead, type BodyFraming } from './http1-body';
 
 export interface StreamedGetOptions {
-  /** A unix socket, or host and port (plain HTTP: what DOCKER_HOST allows). */
+  /** A unix socket, or host and port. */
   socketPath?: string;
   host?: string;
   port?: number;
+  /** With host and port: speak TLS, with these options. */
+  tls?: TlsOptions;
   /** Path and query. */
   path: string;
   headers?: Record<string, string>;
@@ -84,11 +87,19 @@ class StreamedGet implements StreamedResponse {
     this.#onHeadError = onHeadError;
     const buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
     const onread = { buffer, callback: (n: number, buf: Buffer): boolean => this.#onRead(buf, n) };
-    this.#socket = options.socketPath !== undefined
-      ? net.connect({ path: options.socketPath, onread })
-      : net.connect({ host: options.host, port: options.port ?? 80, onread });
-    this.#socket.on('connect', () => this.#socket.write(this.#requestText()));
-    this.#socket.on('error', (err) => this.#fail(err));
+    if (options.socketPath !== undefined) {
+      this.#socket = net.connect({ path: options.socketPath, onread });
+    } else if (options.tls !== undefined) {
+      const tls = require('node:tls') as typeof import('node:tls');
+      // SNI for a host name; an IP address is checked against the certificate's IP entries.
+      const servername = options.tls.servername ?? (net.isIP(options.host ?? '') === 0 ? options.host : undefined);
+      // `onread` works as for net.connect; @types/node does not list it for tls.
+      this.#socket = tls.connect({ host: options.host, port: options.port ?? 443, onread, ...options.tls, servername } as import('node:tls').ConnectionOptions);
+    } else {
+      this.#socket = net.connect({ host: options.host, port: options.port ?? 80, onread });
+    }
+    this.#socket.on(options.tls !== undefined && options.socketPath === undefined ? 'secureConnect' : 'connect', () => this.#socket.write(this.#requestText()));
+    this.#socket.on('error', (err) => this.#fail(err, true));
     this.#socket.on('end', () => this.#onEnd());
     this.#socket.on('close', () => { if (!this.#eof) this.#fail(new ConnectionClosed()); });
     if (options.timeoutMs !== undefined) {
@@ -97,7 +108,8 @@ class StreamedGet implements StreamedResponse {
   }
 
   #requestText(): string {
-    const host = this.#o.socketPath !== undefined ? 'localhost' : `${this.#o.host}:${this.#o.port ?? 80}`;
+    const name = this.#o.host ?? '';
+    const host = this.#o.socketPath !== undefined ? 'localhost' : `${name.includes(':') ? `[${name}]` : name}:${this.#o.port ?? 80}`;
     let text = `GET ${this.#o.path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n`;
     for (const [name, value] of Object.entries(this.#o.headers ?? {})) text += `${name}: ${value}\r\n`;
     return text + '\r\n';
@@ -109,6 +121,10 @@ class StreamedGet implements StreamedResponse {
       if (this.#onHead !== undefined) {
         this.#readHead(buf, n);
         if (this.#onHead !== undefined) return true; // the head goes on in the next read
+      } else if (this.#paused) {
+        // TLS hands over what it already decrypted even after a read returned false: kept for resume().
+        this.#early = Buffer.concat([this.#early ?? Buffer.alloc(0), buf.subarray(0, n)]);
+        return false;
       } else {
         this.#deliver(buf, 0, n);
       }
@@ -168,19 +184,24 @@ class StreamedGet implements StreamedResponse {
       if (this.#sink !== undefined) { reject(new Error('streamedGet: read() called twice')); return; }
       this.#sink = onBody;
       this.#settleRead = (err) => { if (err === undefined) resolve(); else reject(err); };
-      const early = this.#early;
-      this.#early = undefined;
-      if (early !== undefined) {
-        try {
-          this.#deliver(early, 0, early.length);
-        } catch (err) {
-          this.#fail(err);
-        }
-      }
-      if (this.#outcome === undefined && this.#eof) this.#onEnd();
-      if (this.#outcome !== undefined) this.#report();
-      else if (!this.#paused) this.#socket.resume();
+      this.#deliverEarly();
     });
+  }
+
+  /** Body bytes kept for later (from the head's read, or held while paused), then the end if it came. */
+  #deliverEarly(): void {
+    const early = this.#early;
+    this.#early = undefined;
+    if (early !== undefined) {
+      try {
+        this.#deliver(early, 0, early.length);
+      } catch (err) {
+        this.#fail(err);
+      }
+    }
+    if (this.#outcome === undefined && this.#eof) this.#onEnd();
+    if (this.#outcome !== undefined) this.#report();
+    else if (!this.#paused) this.#socket.resume();
   }
 
   async readAll(maxBytes = 64 * 1024): Promise<Buffer> {
@@ -201,7 +222,7 @@ class StreamedGet implements StreamedResponse {
 
   resume(): void {
     this.#paused = false;
-    if (this.#sink !== undefined && this.#outcome === undefined) this.#socket.resume();
+    if (this.#sink !== undefined && this.#outcome === undefined) this.#deliverEarly();
   }
 
   destroy(): void {
@@ -210,16 +231,18 @@ class StreamedGet implements StreamedResponse {
   }
 
   #onEnd(): void {
-    if (this.#onHead !== undefined || this.#framing.kind !== 'close') {
+    if (this.#onHead === undefined && (this.#sink === undefined || this.#early !== undefined)) {
+      // Bytes kept for read() or resume() come first (they may end the body); then this again.
+      this.#eof = true;
+    } else if (this.#onHead !== undefined || this.#framing.kind !== 'close') {
       this.#fail(new ConnectionClosed());
-    } else if (this.#sink === undefined || this.#early !== undefined) {
-      this.#eof = true; // read() delivers what came first, then ends
     } else {
       this.#end({});
     }
   }
 
-  #fail(err: unknown): void {
+  /** `transport`: from the socket (connection, TLS), not from the framing or the sink. */
+  #fail(err: unknown, transport = false): void {
     if (this.#onHead !== undefined) {
       const reject = this.#onHeadError!;
       this.#onHead = undefined;
@@ -232,7 +255,7 @@ class StreamedGet implements StreamedResponse {
       return;
     }
     // What the sink threw is passed on as it is; a transport or framing fault is an HttpError.
-    const fromSink = !(err instanceof Http1Error) && (err as NodeJS.ErrnoException).syscall === undefined && !(err instanceof ConnectionClosed);
+    const fromSink = !transport && !(err instanceof Http1Error) && !(err instanceof ConnectionClosed);
     this.#end({ error: fromSink ? err : new HttpError('E_HTTP_BODY', this.#o.where, `${this.#o.where}: ${(err as Error).message}`, this.status, { cause: err }) });
   }
 

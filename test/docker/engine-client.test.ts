@@ -262,7 +262,8 @@ describe('DockerEngineClient pulls from a password-protected registry (real dock
   });
 
   it('pulls with the credentials docker login wrote, as the executor finds them', async () => {
-    const auth = loadRegistryAuth({ DOCKER_CONFIG: registry.dockerConfigDir }, `127.0.0.1:${registry.port}`);
+    const { auth, file } = loadRegistryAuth({ DOCKER_CONFIG: registry.dockerConfigDir }, `127.0.0.1:${registry.port}`);
+    assert.equal(file, `${registry.dockerConfigDir}/config.json`);
     assert.equal(auth?.username, registry.username);
     docker('image', 'rm', registry.image);
     await client.pullImage(registry.image, auth);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { findRegistryAuth, loadRegistryAuth, registryHostname, type ReadFile } from '../../src/docker/registry-auth';
+import { findRegistryAuth, loadRegistryAuth, registryAuthFiles, registryHostname, type ReadFile } from '../../src/docker/registry-auth';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const HUB = 'https://index.docker.io/v1/';
@@ -147,78 +147,136 @@ function files(map: Record<string, string | NodeJS.ErrnoException>): { readFile:
 
 const config = (user: string): string => JSON.stringify({ auths: { [HUB]: { auth: b64(`${user}:pw`) } } });
 
+const legacy = (user: string): string => JSON.stringify({ [HUB]: { auth: b64(`${user}:pw`), email: 'ops@example.com' } });
+const ENV = { DOCKER_CONFIG: '/etc/docker-cfg', HOME: '/home/u' };
+
+describe('registryAuthFiles', () => {
+  it('with DOCKER_CONFIG: its config.json, then the HOME files, then the same with HOME=/root', () => {
+    assert.deepEqual(registryAuthFiles(ENV), [
+      '/etc/docker-cfg/config.json', '/home/u/.docker/config.json', '/home/u/.dockercfg', '/root/.docker/config.json', '/root/.dockercfg',
+    ]);
+  });
+
+  it('without DOCKER_CONFIG (unset or empty): the HOME files, then /root\'s', () => {
+    const expected = ['/home/u/.docker/config.json', '/home/u/.dockercfg', '/root/.docker/config.json', '/root/.dockercfg'];
+    assert.deepEqual(registryAuthFiles({ HOME: '/home/u' }), expected);
+    assert.deepEqual(registryAuthFiles({ DOCKER_CONFIG: '', HOME: '/home/u' }), expected);
+  });
+
+  it('without HOME (Mesos may start executors without it): /root\'s only, each file once', () => {
+    assert.deepEqual(registryAuthFiles({}), ['/root/.docker/config.json', '/root/.dockercfg']);
+    assert.deepEqual(registryAuthFiles({ HOME: '/root' }), ['/root/.docker/config.json', '/root/.dockercfg']);
+    assert.deepEqual(registryAuthFiles({ DOCKER_CONFIG: '/d' }), ['/d/config.json', '/root/.docker/config.json', '/root/.dockercfg']);
+  });
+});
+
 describe('loadRegistryAuth', () => {
-  it('reads $DOCKER_CONFIG/config.json first', () => {
+  it('reads $DOCKER_CONFIG/config.json first, and says which file and entry it used', () => {
     const fs = files({ '/etc/docker-cfg/config.json': config('from-docker-config'), '/home/u/.docker/config.json': config('from-home') });
-    assert.equal(loadRegistryAuth({ DOCKER_CONFIG: '/etc/docker-cfg', HOME: '/home/u' }, HUB, fs.readFile)?.username, 'from-docker-config');
+    const found = loadRegistryAuth(ENV, HUB, fs.readFile);
+    assert.equal(found.auth?.username, 'from-docker-config');
+    assert.equal(found.file, '/etc/docker-cfg/config.json');
+    assert.equal(found.entry, HUB);
     assert.deepEqual(fs.reads, ['/etc/docker-cfg/config.json']);
+  });
+
+  it('reads the HOME files when $DOCKER_CONFIG/config.json is missing (DOCKER_CONFIG set)', () => {
+    const fs = files({ '/home/u/.docker/config.json': config('from-home') });
+    const found = loadRegistryAuth(ENV, HUB, fs.readFile);
+    assert.equal(found.auth?.username, 'from-home');
+    assert.equal(found.file, '/home/u/.docker/config.json');
+    assert.deepEqual(found.searched, ['/etc/docker-cfg/config.json', '/home/u/.docker/config.json']);
   });
 
   it('reads $HOME/.docker/config.json when DOCKER_CONFIG is unset or empty', () => {
     const fs = files({ '/home/u/.docker/config.json': config('from-home') });
-    assert.equal(loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile)?.username, 'from-home');
-    assert.equal(loadRegistryAuth({ DOCKER_CONFIG: '', HOME: '/home/u' }, HUB, fs.readFile)?.username, 'from-home');
+    assert.equal(loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile).auth?.username, 'from-home');
+    assert.equal(loadRegistryAuth({ DOCKER_CONFIG: '', HOME: '/home/u' }, HUB, fs.readFile).auth?.username, 'from-home');
   });
 
-  it('retries with HOME=/root when the file is not in HOME, as the Go original does', () => {
-    const fs = files({ '/root/.docker/config.json': config('from-root') });
-    assert.equal(loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile)?.username, 'from-root');
-    assert.deepEqual(fs.reads, ['/home/u/.docker/config.json', '/root/.docker/config.json']);
+  it('reads the legacy $HOME/.dockercfg (registry → {auth, email} at the top level) after config.json', () => {
+    const fs = files({ '/home/u/.dockercfg': legacy('from-dockercfg') });
+    const found = loadRegistryAuth(ENV, HUB, fs.readFile);
+    assert.deepEqual(found.auth, { serveraddress: HUB, username: 'from-dockercfg', password: 'pw' });
+    assert.equal(found.file, '/home/u/.dockercfg');
+    assert.equal(found.entry, HUB);
   });
 
-  it('uses /root when HOME is unset (Mesos may start executors without it)', () => {
+  it('finds the entry by registry host in .dockercfg too', () => {
+    const fs = files({ '/home/u/.dockercfg': JSON.stringify({ 'https://registry.example.com:5000': { auth: b64('reg:pw'), email: '' } }) });
+    const found = loadRegistryAuth({ HOME: '/home/u' }, 'registry.example.com:5000', fs.readFile);
+    assert.equal(found.auth?.username, 'reg');
+    assert.equal(found.entry, 'https://registry.example.com:5000');
+  });
+
+  it('retries with HOME=/root when no HOME file has it, as the Go executor does', () => {
+    const fs = files({ '/root/.dockercfg': legacy('from-root') });
+    const found = loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile);
+    assert.equal(found.auth?.username, 'from-root');
+    assert.equal(found.file, '/root/.dockercfg');
+    assert.deepEqual(fs.reads, ['/home/u/.docker/config.json', '/home/u/.dockercfg', '/root/.docker/config.json', '/root/.dockercfg']);
+  });
+
+  it('goes on past a file without the entry (or with an entry without credentials) to the next', () => {
+    const fs = files({
+      '/etc/docker-cfg/config.json': JSON.stringify({ auths: { 'quay.io': { auth: b64('q:pw') } } }),
+      '/home/u/.docker/config.json': JSON.stringify({ auths: { [HUB]: {} }, credsStore: 'pass' }),
+      '/root/.docker/config.json': config('from-root'),
+    });
+    const found = loadRegistryAuth(ENV, HUB, fs.readFile);
+    assert.equal(found.auth?.username, 'from-root');
+    assert.deepEqual(found.skipped, []);
+  });
+
+  it('uses /root when HOME is unset', () => {
     const fs = files({ '/root/.docker/config.json': config('from-root') });
-    assert.equal(loadRegistryAuth({}, HUB, fs.readFile)?.username, 'from-root');
+    assert.equal(loadRegistryAuth({}, HUB, fs.readFile).auth?.username, 'from-root');
     assert.deepEqual(fs.reads, ['/root/.docker/config.json']);
   });
 
-  it('does not fall back to /root when HOME has a config without the entry', () => {
-    const fs = files({ '/home/u/.docker/config.json': JSON.stringify({ auths: {} }), '/root/.docker/config.json': config('from-root') });
-    assert.equal(loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile), undefined);
-  });
-
-  it('keeps to DOCKER_CONFIG when it is set: HOME=/root changes nothing then', () => {
-    const fs = files({ '/root/.docker/config.json': config('from-root') });
-    assert.equal(loadRegistryAuth({ DOCKER_CONFIG: '/etc/docker-cfg', HOME: '/home/u' }, HUB, fs.readFile), undefined);
-    assert.deepEqual(fs.reads, ['/etc/docker-cfg/config.json']);
-  });
-
-  it('reads HOME=/root once, not twice', () => {
+  it('when nothing matches: no credentials, every file searched listed, each read once', () => {
     const fs = files({});
-    assert.equal(loadRegistryAuth({ HOME: '/root' }, HUB, fs.readFile), undefined);
-    assert.deepEqual(fs.reads, ['/root/.docker/config.json']);
+    const found = loadRegistryAuth({ HOME: '/root' }, HUB, fs.readFile);
+    assert.deepEqual(found, { searched: ['/root/.docker/config.json', '/root/.dockercfg'], skipped: [] });
+    assert.deepEqual(fs.reads, ['/root/.docker/config.json', '/root/.dockercfg']);
   });
 
   it('treats ENOTDIR (HOME is a file) as missing', () => {
     const notDir = Object.assign(new Error('ENOTDIR'), { code: 'ENOTDIR' });
     const fs = files({ '/home/u/.docker/config.json': notDir, '/root/.docker/config.json': config('from-root') });
-    assert.equal(loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile)?.username, 'from-root');
+    const found = loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile);
+    assert.equal(found.auth?.username, 'from-root');
+    assert.deepEqual(found.skipped, []);
   });
 
-  it('fails clearly on an unreadable file, naming the path and the reason', () => {
+  it('skips an unreadable file, as go-dockerclient does, reporting the path and the reason', () => {
     const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-    const fs = files({ '/home/u/.docker/config.json': denied });
-    assert.throws(() => loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile), /cannot read the Docker config file \/home\/u\/.docker\/config.json: EACCES/);
+    const fs = files({ '/home/u/.docker/config.json': denied, '/home/u/.dockercfg': legacy('next') });
+    const found = loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile);
+    assert.equal(found.auth?.username, 'next');
+    assert.deepEqual(found.skipped, [{ file: '/home/u/.docker/config.json', reason: 'cannot be read: EACCES' }]);
   });
 
-  it('fails on an unparsable file naming the path, never quoting the content', () => {
-    const secret = '{"auths": {"x": {"auth": "SECRETVALUE"}} oops';
-    const fs = files({ '/home/u/.docker/config.json': secret });
-    assert.throws(() => loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile), (err: unknown) => {
-      assert.ok(err instanceof Error);
-      assert.equal(err.message, 'the Docker config file /home/u/.docker/config.json is not valid JSON');
-      assert.ok(!String(err.stack).includes('SECRETVALUE'));
-      return true;
-    });
+  it('skips an unparsable file, never quoting its content', () => {
+    const fs = files({ '/home/u/.docker/config.json': '{"auths": {"x": {"auth": "SECRETVALUE"}} oops' });
+    const found = loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile);
+    assert.equal(found.auth, undefined);
+    assert.deepEqual(found.skipped, [{ file: '/home/u/.docker/config.json', reason: 'not valid JSON' }]);
+    assert.ok(!JSON.stringify(found).includes('SECRETVALUE'));
   });
 
-  it('fails on a corrupt entry naming the path and the entry', () => {
-    const fs = files({ '/home/u/.docker/config.json': JSON.stringify({ auths: { [HUB]: { auth: b64('nocolon') } } }) });
-    assert.throws(() => loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile),
-      /the Docker config file \/home\/u\/.docker\/config.json is not usable: .*auth field of "https:\/\/index.docker.io\/v1\/"/);
+  it('skips a file whose entry is corrupt, naming the entry, never the value', () => {
+    const fs = files({ '/home/u/.docker/config.json': JSON.stringify({ auths: { [HUB]: { auth: b64('nocolon') } } }), '/root/.dockercfg': legacy('from-root') });
+    const found = loadRegistryAuth({ HOME: '/home/u' }, HUB, fs.readFile);
+    assert.equal(found.auth?.username, 'from-root');
+    assert.equal(found.skipped.length, 1);
+    assert.match(found.skipped[0]!.reason, /auth field of "https:\/\/index.docker.io\/v1\/" is not base64/);
+    assert.ok(!JSON.stringify(found.skipped).includes(b64('nocolon')));
   });
 
   it('reads the real filesystem by default', () => {
-    assert.equal(loadRegistryAuth({ DOCKER_CONFIG: '/nonexistent/sce-test' }, HUB), undefined);
+    const found = loadRegistryAuth({ DOCKER_CONFIG: '/nonexistent/sce-test', HOME: '/nonexistent/sce-home' }, 'sce-test.invalid:1');
+    assert.equal(found.auth, undefined);
+    assert.equal(found.searched[0], '/nonexistent/sce-test/config.json');
   });
 });

@@ -1,7 +1,7 @@
 // Image pulls through the real executor (CONTRACT §4, §5): a password-protected local registry
 // (Debian's docker-registry with htpasswd auth), credentials read from a Docker config file for
 // EXECUTOR_DOCKER_REPOSITORY, SERVICE_VERSION from the tag, force_pull_image, the HOME fallback,
-// and a wrong password that fails the launch without leaking it.
+// the legacy ~/.dockercfg, and a wrong password that fails the launch without leaking it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -191,6 +191,27 @@ test('without DOCKER_CONFIG the credentials come from $HOME/.docker/config.json'
   } finally { await run.cleanup(); }
 });
 
+test('credentials from the legacy $HOME/.dockercfg, past a DOCKER_CONFIG without config.json; the log names the file and entry', async () => {
+  const image = `${repo}:dockercfg`;
+  pushOnly(image);
+  const home = tempDir('sce-home-dockercfg-');
+  const auth = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');
+  // The pre-1.7 format: registry → {auth, email} at the top level, no `auths`.
+  writeFileSync(join(home, '.dockercfg'), JSON.stringify({ [repository]: { auth, email: 'ops@example.com' } }));
+  const run = await startRun('pull-dockercfg', {
+    task: { image, cmd: 'sleep 1' },
+    env: { DOCKER_CONFIG: tempDir('sce-docker-config-empty-'), HOME: home, EXECUTOR_DOCKER_REPOSITORY: repository },
+  });
+  try {
+    await run.update('TASK_RUNNING', 60_000);
+    assert.equal(imageExists(image), true);
+    await run.update('TASK_FINISHED');
+    const found = `level=info msg="Found Docker auth configuration for '${repository}'" file=${join(home, '.dockercfg')} entry=${repository}`;
+    assert.ok(run.executor.stdout.includes(found), `no "${found}" in\n${run.executor.stdout}`);
+    assertNoSecret(run, registry.password, auth);
+  } finally { await run.cleanup(); }
+});
+
 test('without any credentials the registry refuses the pull (so the tests above really used the config files)', async () => {
   const image = `${repo}:no-credentials`;
   pushOnly(image);
@@ -204,5 +225,8 @@ test('without any credentials the registry refuses the pull (so the tests above 
     assert.equal(failed.reason, 'REASON_CONTAINER_LAUNCH_FAILED');
     assert.ok((failed.message ?? '').includes(image));
     assert.equal(containerCount(run.containerName), 0);
+    // The Go original's warning, and where the executor looked.
+    assert.ok(run.executor.stdout.includes(`level=warning msg="No docker auth match for repository '${repository}'... proceeding anyway" searched=`), run.executor.stdout);
+    assert.ok(run.executor.stdout.includes(`${join(home, '.dockercfg')},/root/.docker/config.json,/root/.dockercfg`), run.executor.stdout);
   } finally { await run.cleanup(); }
 });

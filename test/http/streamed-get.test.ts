@@ -1,12 +1,16 @@
-import { describe, it, after } from 'node:test';
+import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpError } from '../../src/http/http-request';
 import { streamedGet, type StreamedResponse } from '../../src/http/streamed-get';
+import { makeTestCerts, type TestCerts } from '../support/test-certs';
 
 const dir = mkdtempSync(join(tmpdir(), 'streamed-get-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,6 +111,15 @@ describe('streamedGet', () => {
     } finally { await server.close(); }
   });
 
+  it('reads a whole chunked body that came with the head, though the connection closed before read()', async () => {
+    const server = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'));
+    try {
+      const res = await streamedGet({ socketPath: server.path, path: '/', where: 'test' });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await readText(res)).text, 'hello');
+    } finally { await server.close(); }
+  });
+
   it('keeps bytes after the head across a head split over several reads', async () => {
     const server = await rawServer((socket) => {
       const whole = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n';
@@ -200,6 +213,69 @@ describe('streamedGet', () => {
       const res = await streamedGet({ socketPath: server.path, path: '/', where: 'test' });
       const reading = res.read(() => res.destroy());
       await reading;
+    } finally { await server.close(); }
+  });
+});
+
+describe('streamedGet over TLS', () => {
+  let certs: TestCerts;
+  before(() => { certs = makeTestCerts(); });
+  after(() => certs.remove());
+
+  async function httpsServer(handler: http.RequestListener): Promise<{ port: number; close(): Promise<void> }> {
+    const server = https.createServer({ key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert) }, handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as net.AddressInfo).port,
+      close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    };
+  }
+  const trusted = (): { secureContext: tls.SecureContext } => ({ secureContext: tls.createSecureContext({ ca: readFileSync(certs.caCert) }) });
+  const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i}\n`);
+
+  it('streams a chunked body, reusing one read buffer, and sends Host as for plain TCP', async () => {
+    let host = '';
+    const server = await httpsServer((req, res) => {
+      host = req.headers.host ?? '';
+      res.writeHead(200);
+      for (const line of lines) res.write(line);
+      res.end();
+    });
+    try {
+      const res = await streamedGet({ host: '127.0.0.1', port: server.port, tls: trusted(), path: '/', where: 'test' });
+      assert.equal(res.status, 200);
+      const { text, buffers } = await readText(res);
+      assert.equal(text, lines.join(''));
+      assert.ok(buffers.size <= 2, `${buffers.size} buffers`);
+      assert.equal(host, `127.0.0.1:${server.port}`);
+    } finally { await server.close(); }
+  });
+
+  it('delivers nothing while paused, though TLS hands over what it already decrypted, and loses nothing', async () => {
+    const server = await httpsServer((_req, res) => { res.writeHead(200); res.end(lines.join('')); });
+    try {
+      const res = await streamedGet({ host: '127.0.0.1', port: server.port, tls: trusted(), path: '/', where: 'test' });
+      let text = '';
+      let calls = 0;
+      let pausedCalls = -1;
+      const reading = res.read((b, s, e) => {
+        text += b.toString('latin1', s, e);
+        if (++calls === 1) { res.pause(); pausedCalls = calls; }
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(calls, pausedCalls, 'no data while paused');
+      res.resume();
+      await reading;
+      assert.equal(text, lines.join(''));
+    } finally { await server.close(); }
+  });
+
+  it('rejects with E_HTTP_CONNECT and the TLS code when the engine\'s certificate is not trusted', async () => {
+    const server = await httpsServer((_req, res) => res.end());
+    try {
+      const untrusted = { secureContext: tls.createSecureContext({ ca: readFileSync(certs.serverCert) }) };
+      await rejectsHttp(streamedGet({ host: '127.0.0.1', port: server.port, tls: untrusted, path: '/', where: 'tcp://127.0.0.1/x' }),
+        'E_HTTP_CONNECT', /^tcp:\/\/127\.0\.0\.1\/x: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)$/);
     } finally { await server.close(); }
   });
 });

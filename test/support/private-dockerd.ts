@@ -15,8 +15,16 @@ import { allPids, argvOf, parentPidOf, readPidFile, run, signalQuietly, sleepSyn
 export interface StartOptions {
   /** `--live-restore`: containers keep running while dockerd is down. Off by default, as in dockerd. */
   liveRestore?: boolean;
+  /**
+   * More dockerd arguments, such as another `--host tcp://127.0.0.1:<port>` with `--tlsverify` and
+   * its certificates; kept for later starts (restart, teardown). Not for the ones this module owns
+   * (--host of its socket, --data-root, --exec-root, --pidfile, --bridge, --storage-driver, --iptables).
+   */
+  extraArgs?: string[];
 }
 
+/** Flags this module sets itself, which extraArgs may not. */
+const OWNED_FLAGS = ['--config-file', '--data-root', '--exec-root', '--pidfile', '-p', '--storage-driver', '-s', '--bridge', '-b', '--iptables', '--ip-forward', '--live-restore'];
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 20_000;
 /** Bridges get 10.213.<n>.1/24: far from docker0's 172.17/16 and the usual LAN ranges. */
@@ -81,6 +89,7 @@ export class PrivateDockerd {
   private readonly containerdSocket = path.join(this.execRoot, 'containerd', 'containerd.sock');
   private readonly containerdConfig = path.join(this.execRoot, 'containerd', 'containerd.toml');
   private child: ChildProcess | undefined;
+  private extraArgs: string[] = [];
   private frozen = false;
   private tornDown = false;
 
@@ -167,13 +176,19 @@ export class PrivateDockerd {
     if (this.tornDown) throw new Error('private dockerd was torn down');
     if (this.running) throw new Error('private dockerd is already running');
     this.removeStalePidFiles();
+    if (options.extraArgs !== undefined) {
+      // `--bridge none` would delete docker0 (see the top); the others would share the main engine's state.
+      const owned = options.extraArgs.filter((arg) => OWNED_FLAGS.includes(arg.split('=')[0]!));
+      if (owned.length > 0) throw new Error(`private dockerd: extraArgs may not set ${owned.join(' ')}`);
+      this.extraArgs = [...options.extraArgs];
+    }
     const log = fs.openSync(this.logFile, 'a');
     const child = spawn('dockerd', [
       '--config-file', path.join(this.dir, 'daemon.json'), '--host', this.dockerHost,
       '--data-root', path.join(this.dir, 'data'), '--exec-root', this.execRoot, '--pidfile', this.pidFile,
       '--storage-driver', 'vfs', '--bridge', this.bridge, `--live-restore=${options.liveRestore === true}`,
       // The main engine owns iptables and the ip_forward sysctl; this one keeps its hands off both.
-      '--iptables=false', '--ip-forward=false',
+      '--iptables=false', '--ip-forward=false', ...this.extraArgs,
     ], { detached: true, stdio: ['ignore', log, log] }); // detached: a Ctrl-C to the tests is not dockerd's to handle
     fs.closeSync(log);
     child.unref();
