@@ -2,7 +2,7 @@
 // starting on the host: an agent that destroys an executor SIGKILLs its whole process group, so
 // neither the executor nor the wrapper's trap can stop the container, which would run forever.
 // Each stop is logged; a container whose owner may be alive is never touched (owner-labels.ts).
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { EngineApi } from '../docker/engine-api';
 import { OWNER_LABELS, exitedFromStat, ownerVerdict, startTimeFromStat, type PidProbe, type ProcessIdentity } from '../docker/owner-labels';
 import type { Logger } from '../log/logger';
@@ -52,17 +52,6 @@ export async function reapOrphans(o: ReaperOptions): Promise<number> {
   const count = stopped.filter(Boolean).length;
   logger.debug('Looked for orphaned containers', { listed: listed.length, orphans: orphans.length, stopped: count });
   return count;
-}
-
-/** This process's identity, or undefined where /proc cannot tell it (then no labels, no reaping). */
-export function ownIdentity(): ProcessIdentity | undefined {
-  try {
-    const startTime = startTimeFromStat(readFileSync('/proc/self/stat', 'utf8'));
-    const pidNamespace = readlinkSync('/proc/self/ns/pid');
-    return startTime === undefined ? undefined : { pid: process.pid, startTime, pidNamespace };
-  } catch {
-    return undefined;
-  }
 }
 
 function probeProc(pid: number): PidProbe {

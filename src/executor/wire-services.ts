@@ -12,7 +12,7 @@ import { SidecarHealthMonitor } from '../sidecar/health-monitor';
 import { SidecarClient } from '../sidecar/sidecar-client';
 import { fetchSidecarSeeds } from '../sidecar/sidecar-seeds';
 import { findVaultRefs } from '../vault/vault-refs';
-import type { TaskServices } from './task-services';
+import type { LogRelay, TaskServices } from './task-services';
 
 // Vault and the syslog relay are loaded on first use: most tasks need neither, and their
 // modules (fs/promises, dgram, dns, crypto) would cost every executor memory (BENCHMARKS.md).
@@ -25,9 +25,11 @@ export interface ServiceInputs {
   clock: Clock;
   /** The executor's stdout, for ContainerLogsStdout copies of relayed lines. */
   stdout: OutputStream;
+  /** Local mode: the container's output shown as it runs, beside any syslog relay. */
+  followToConsole?: (containerId: string, logger: Logger) => LogRelay;
 }
 
-export function createTaskServices({ settings, mesos, env, engine, logger, clock, stdout }: ServiceInputs): TaskServices {
+export function createTaskServices({ settings, mesos, env, engine, logger, clock, stdout, followToConsole }: ServiceInputs): TaskServices {
   let sidecar: SidecarClient | undefined;
   const sidecarClient = (): SidecarClient => (sidecar ??= new SidecarClient({
     sidecarUrl: settings.sidecarUrl, httpTimeoutMs: settings.httpTimeoutMs, retryCount: settings.sidecarRetryCount,
@@ -78,11 +80,16 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
     },
     drain: (serviceId) => sidecarClient().drain(serviceId),
     startLogRelay: (containerId, labels, taskLogger) => {
-      if (!settings.relaySyslog && !settings.relaySyslogStartupOnly) return undefined;
-      const { SyslogRelay } = require('../logs/syslog-relay') as typeof import('../logs/syslog-relay');
-      const relay = new SyslogRelay({ engine, containerId, labels, settings, logger: taskLogger, clock, stdout });
-      relay.start();
-      return relay;
+      const relays: LogRelay[] = [];
+      if (followToConsole) relays.push(followToConsole(containerId, taskLogger));
+      if (settings.relaySyslog || settings.relaySyslogStartupOnly) {
+        const { SyslogRelay } = require('../logs/syslog-relay') as typeof import('../logs/syslog-relay');
+        const relay = new SyslogRelay({ engine, containerId, labels, settings, logger: taskLogger, clock, stdout });
+        relay.start();
+        relays.push(relay);
+      }
+      if (relays.length <= 1) return relays[0];
+      return { done: Promise.all(relays.map((r) => r.done)).then(() => undefined), stop: async () => { await Promise.all(relays.map((r) => r.stop())); } };
     },
   };
 }

@@ -88,8 +88,10 @@ class TextLogger implements Logger {
   redact(secret: string | undefined): void { this.redactor.add(secret); }
 }
 
-export function createLogger(options: { sink: LogSink; debug?: boolean; now?: () => Date; format?: LogFormat }): Logger {
-  return new TextLogger(options.sink, options.debug ? RANK.debug : RANK.info, {}, new Redactor(), options.now ?? (() => new Date()), options.format ?? 'text');
+/** `quiet`: warnings and errors only (local mode, for a person); `debug` wins over it. */
+export function createLogger(options: { sink: LogSink; debug?: boolean; quiet?: boolean; now?: () => Date; format?: LogFormat }): Logger {
+  const minRank = options.debug ? RANK.debug : options.quiet ? RANK.warn : RANK.info;
+  return new TextLogger(options.sink, minRank, {}, new Redactor(), options.now ?? (() => new Date()), options.format ?? 'text');
 }
 
 /** A logger that keeps its lines, for tests. */

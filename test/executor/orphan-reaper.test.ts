@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineError, type ListedContainer } from '../../src/docker/engine-api';
 import { ownerLabels, type PidProbe, type ProcessIdentity } from '../../src/docker/owner-labels';
-import { ownIdentity, reapOrphans } from '../../src/executor/orphan-reaper';
+import { reapOrphans } from '../../src/executor/orphan-reaper';
+import { ownIdentity } from '../../src/executor/own-identity';
 import { memoryLogger } from '../../src/log/logger';
 
 const NS = 'pid:[4026531836]';
