@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { formatTally, runDisconnectTally } from '../support/disconnect-tally';
 import { totalsOf } from '../support/tally-table';
 
-test('100 random agent disconnects: 0 updates lost, 0 acknowledged twice, every executor exits 0 after its terminal ACK, no container left', async (t) => {
+test('100 random agent disconnects: 0 updates lost, 0 acknowledged twice, every executor exits 0 after its terminal ACK, no container left', { timeout: 8 * 60_000 }, async (t) => {
   const tally = await runDisconnectTally({ disconnects: 100, parallel: 20 });
   for (const line of formatTally(tally)) t.diagnostic(line);
   const totals = totalsOf(tally.runs);

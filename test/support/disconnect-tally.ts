@@ -86,15 +86,20 @@ export async function runDisconnectTally(options: TallyOptions): Promise<Disconn
       if (free <= 0) { await runEnded; continue; }
       const planned = Math.min(free, 1 + Math.floor(random() * 3));
       reserved += planned;
-      const tally = await oneRun(worker, planned, random);
-      reserved -= planned;
+      let tally: RunTally;
+      try {
+        tally = await oneRun(worker, planned, random);
+      } finally {
+        // Also when the run failed: the others must not wait on disconnects it will never make.
+        reserved -= planned;
+        const woken = wake;
+        runEnded = new Promise<void>((resolve) => { wake = resolve; });
+        woken();
+      }
       made += tally.disconnects;
       runs.push(tally);
       options.log?.(`${((Date.now() - started) / 1000).toFixed(1)} s: worker ${worker}, ${tally.taskId}: ${tally.disconnects} disconnect(s) `
         + `in ${(tally.runMs / 1000).toFixed(1)} s, executor exit ${tally.executorExit}, lost ${tally.lost}; ${made} of ${options.disconnects} made`);
-      const woken = wake;
-      runEnded = new Promise<void>((resolve) => { wake = resolve; });
-      woken();
     }
   }));
   const failed = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
