@@ -17,6 +17,10 @@ if ! cp "$SIDECAR_EXECUTOR_PATH" "$COPY" || ! chmod 0755 "$COPY"; then
   echo "executor.sh: cannot copy $SIDECAR_EXECUTOR_PATH into $SANDBOX" >&2
   exit 1
 fi
+# The operator's commands (`local`, `doctor`) live in a file beside the executor; a task never
+# needs them, but `executor.sh local task.json` does.
+TOOLS="$(dirname "$SIDECAR_EXECUTOR_PATH")/sidecar-executor-tools.js"
+if [ -f "$TOOLS" ]; then cp "$TOOLS" "$SANDBOX/sidecar-executor-tools.js" 2>/dev/null || true; fi
 
 # The executor's own stop timeout (KillTaskTimeout, seconds), under its fallback name too, so the
 # clean-up gives a service the same SIGTERM grace the executor would have, not Docker's 10 s.

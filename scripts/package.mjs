@@ -1,8 +1,9 @@
 // `npm run package`: the release artifacts, into dist/, from a built checkout (`npm run build`
 // first, which the npm script does):
-// - sidecar-executor-<version>.tar.gz: the executor, executor.sh, README and LICENSE, as the Go
-//   project's release tarball holds them;
-// - sidecar-executor_<version>_all.deb: /opt/mesos/sidecar-executor and /opt/mesos/executor.sh.
+// - sidecar-executor-<version>.tar.gz: the executor (and the file of its operator commands),
+//   executor.sh, README and LICENSE, as the Go project's release tarball holds them;
+// - sidecar-executor_<version>_all.deb: /opt/mesos/sidecar-executor, its tools file beside it,
+//   and /opt/mesos/executor.sh.
 //   dpkg unpacks each file beside the old one and renames it into place, so an upgrade under
 //   running tasks replaces both atomically (running tasks run their own sandbox copies anyway);
 // - sidecar-executor-<version>.tgz (`npm pack`): `npm install -g` of it gives the command.
@@ -14,7 +15,9 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const { version, description } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const bundle = join(root, 'dist', 'sidecar-executor.js');
-if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build first`);
+// The operator's commands (`local`, `doctor`), beside the executor wherever it is installed.
+const tools = join(root, 'dist', 'sidecar-executor-tools.js');
+for (const file of [bundle, tools]) if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
 const run = (cmd, args, options = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...options });
 
 /** Copies `from` to `to`, creating its folder, with `mode`. */
@@ -30,6 +33,7 @@ try {
   const name = `sidecar-executor-${version}`;
   const tree = join(work, 'tar', name);
   place(bundle, join(tree, 'sidecar-executor'), 0o755);
+  place(tools, join(tree, 'sidecar-executor-tools.js'), 0o644);
   place(join(root, 'scripts', 'executor.sh'), join(tree, 'executor.sh'), 0o755);
   place(join(root, 'README.md'), join(tree, 'README.md'), 0o644);
   place(join(root, 'LICENSE'), join(tree, 'LICENSE'), 0o644);
@@ -39,6 +43,7 @@ try {
   // The .deb, by Debian's conventions: control, copyright, owned by root.
   const deb = join(work, 'deb');
   place(bundle, join(deb, 'opt', 'mesos', 'sidecar-executor'), 0o755);
+  place(tools, join(deb, 'opt', 'mesos', 'sidecar-executor-tools.js'), 0o644);
   place(join(root, 'scripts', 'executor.sh'), join(deb, 'opt', 'mesos', 'executor.sh'), 0o755);
   place(join(root, 'LICENSE'), join(deb, 'usr', 'share', 'doc', 'sidecar-executor', 'copyright'), 0o644);
   mkdirSync(join(deb, 'DEBIAN'), { recursive: true });

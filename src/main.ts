@@ -1,6 +1,8 @@
 // Entry point: `sidecar-executor` (under a Mesos agent), `sidecar-executor local ...` (one task
 // against the local Docker engine), `doctor`, `--help`, `--version`. User errors are one clear
 // line and exit 1; bugs keep their stack.
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fail, loadConfig, loadDocker, logDocker, output, startupLog, VERSION } from './cli/startup';
 import { loadMesosEnv, type MesosEnv } from './config/mesos-env';
 import { SettingsError } from './config/settings';
@@ -19,10 +21,25 @@ Usage:
                                       output; Ctrl-C sends KILL
   sidecar-executor local --dry-run <task.json>
                                       print the Docker create body the task would get; create nothing
+  sidecar-executor doctor             check this host with the executor's environment (Docker,
+                                      registry credentials, Sidecar, Vault, syslog, settings):
+                                      one line each, exit 1 when one fails
   sidecar-executor --help | --version
 
 Settings are EXECUTOR_* environment variables (EXECUTOR_SIDECAR_POLL_INTERVAL=30s ...); see the README.
 `;
+
+/**
+ * The operator's commands, from sidecar-executor-tools.js beside this file (a release installs
+ * both; the wrapper copies both into the sandbox).
+ */
+function loadTools(): typeof import('./tools') {
+  const here = realpathSync(__filename);
+  const tools = join(dirname(here), 'sidecar-executor-tools.js');
+  if (!existsSync(tools)) fail(`${tools} is missing: it comes with the executor (dist/ of a build, or the release) and holds this command`);
+  // Not bundled: the path is computed, so the bundler leaves this require to node at run time.
+  return require(tools) as typeof import('./tools');
+}
 
 function executorMode(): void {
   const settings = loadConfig(process.env);
@@ -71,6 +88,7 @@ function isGlogFlag(arg: string): boolean {
 const [command, ...rest] = meaningfulArguments(process.argv.slice(2));
 if (command === '--help' || command === '-h' || command === 'help') process.stdout.write(HELP);
 else if (command === '--version' || command === '-v') process.stdout.write(`${VERSION}\n`);
-else if (command === 'local') (require('./local/local-command') as typeof import('./local/local-command')).runLocal(rest.filter((a) => a.trim() !== ''));
+else if (command === 'local') loadTools().runLocal(rest.filter((a) => a.trim() !== ''));
+else if (command === 'doctor') void loadTools().runDoctor(process.env, output.stdout).then((code) => process.exit(code));
 else if (command === undefined) executorMode();
 else fail(`unknown command ${JSON.stringify(command)}; see --help`);

@@ -147,17 +147,31 @@ export function settingSource(env: Readonly<Record<string, string | undefined>>,
 
 /** Parses every setting; throws SettingsError for the first value that does not parse. */
 export function loadSettings(env: Readonly<Record<string, string | undefined>>, osHostname: string): Settings {
+  return parseSettings(env, osHostname, (err) => { throw err; });
+}
+
+/**
+ * Every setting, each bad value handed to `onError` and replaced by its default: `doctor` reports
+ * them all, where start-up (loadSettings) stops at the first.
+ */
+export function parseSettings(env: Readonly<Record<string, string | undefined>>, osHostname: string, onError: (err: SettingsError) => void): Settings {
   const out: Record<string, unknown> = {};
   for (const spec of SETTING_SPECS) {
     const given = settingSource(env, spec.name);
-    out[spec.key] = parseValue(spec, given?.variable ?? envName(spec.name), given?.value ?? spec.fallback);
+    try {
+      out[spec.key] = parseValue(spec, given?.variable ?? envName(spec.name), given?.value ?? spec.fallback);
+    } catch (err) {
+      if (!(err instanceof SettingsError)) throw err;
+      onError(err);
+      out[spec.key] = parseValue(spec, envName(spec.name), spec.fallback);
+    }
   }
   // EXECUTOR_LOG_HOSTNAME, else LOG_HOSTNAME (both read above), else the OS hostname.
   if (out.logHostname === '') out.logHostname = osHostname;
   if ((out.awsRoleTtlMs as number) > (out.awsRoleMaxTtlMs as number)) {
     const ttl = settingSource(env, 'AwsRoleTtl');
     const max = settingSource(env, 'AwsRoleMaxTtl');
-    throw new SettingsError(ttl?.variable ?? envName('AwsRoleTtl'), ttl?.value ?? '', `at most ${max?.variable ?? envName('AwsRoleMaxTtl')} (${max?.value ?? '744h'})`);
+    onError(new SettingsError(ttl?.variable ?? envName('AwsRoleTtl'), ttl?.value ?? '', `at most ${max?.variable ?? envName('AwsRoleMaxTtl')} (${max?.value ?? '744h'})`));
   }
   return Object.freeze(out) as unknown as Settings;
 }

@@ -193,6 +193,14 @@ export class DockerEngineClient implements EngineApi {
     return logFrames(res, tty, `the log stream of container ${id} from ${this.#where}`);
   }
 
+  /** GET /version: the engine's release and API version (`sidecar-executor doctor`). */
+  async version(bounds: RequestBounds = {}): Promise<{ version: string; apiVersion: string }> {
+    const res = await this.#call('GET', '/version', { timeoutMs: bounds.timeoutMs, signal: bounds.signal });
+    if (res.status !== 200) throw this.#statusError(res, 'asking the engine its version');
+    const found = parseJson(res.body, 'asking the engine its version') as { Version?: unknown; ApiVersion?: unknown };
+    return { version: String(found.Version ?? 'unknown'), apiVersion: String(found.ApiVersion ?? 'unknown') };
+  }
+
   async #inspect(id: string, bounds: RequestBounds = {}): Promise<InspectBody> {
     const res = await this.#call('GET', `/containers/${encodeURIComponent(id)}/json`, { timeoutMs: bounds.timeoutMs, signal: bounds.signal });
     if (res.status !== 200) throw this.#statusError(res, `inspecting container ${id}`, 'E_NO_SUCH_CONTAINER');

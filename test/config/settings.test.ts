@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SettingsError, envName, loadSettings } from '../../src/config/settings';
+import { SettingsError, envName, loadSettings, parseSettings } from '../../src/config/settings';
 import { loadMesosEnv } from '../../src/config/mesos-env';
 import { parseBool } from '../../src/config/parse-bool';
 import { environmentLines, settingsLines } from '../../src/config/startup-log';
@@ -108,6 +108,17 @@ test('an unparsable value names the variable and the value', () => {
       return true;
     });
   }
+});
+
+test('parseSettings (doctor) reports every bad value, and keeps the default in its place', () => {
+  const errors: SettingsError[] = [];
+  const env = { EXECUTOR_HTTP_TIMEOUT: 'soon', DEBUG: 'yes', EXECUTOR_SIDECAR_MAX_FAILS: '7', EXECUTOR_AWS_ROLE_TTL: '800h' };
+  const settings = parseSettings(env, 'host-a', (err) => errors.push(err));
+  assert.deepEqual(errors.map((e) => e.variable), ['EXECUTOR_HTTP_TIMEOUT', 'DEBUG', 'EXECUTOR_AWS_ROLE_TTL']);
+  assert.equal(settings.httpTimeoutMs, 2000);
+  assert.equal(settings.debug, false);
+  assert.equal(settings.sidecarMaxFails, 7, 'the good ones are read');
+  assert.throws(() => loadSettings(env, 'host-a'), (err: Error) => err instanceof SettingsError && err.variable === 'EXECUTOR_HTTP_TIMEOUT', 'start-up stops at the first');
 });
 
 test('ParseBool accepts exactly Go spellings', () => {

@@ -26,7 +26,7 @@ const BUILD_ID = new RegExp(`^${version.replace(/\./g, '\\.')} \\([0-9a-f]{7,}\\
 
 test('the release tarball holds the executor, executor.sh, README and LICENSE', () => {
   const listing = run('tar', ['tzvf', dist(`sidecar-executor-${version}.tar.gz`)]);
-  for (const file of ['sidecar-executor', 'executor.sh', 'README.md', 'LICENSE']) {
+  for (const file of ['sidecar-executor', 'sidecar-executor-tools.js', 'executor.sh', 'README.md', 'LICENSE']) {
     assert.match(listing, new RegExp(`sidecar-executor-${version.replace(/\./g, '\\.')}/${file.replace('.', '\\.')}\\n`), listing);
   }
   assert.match(listing, /^-rwxr-xr-x root\/root .* sidecar-executor-[\d.]+\/sidecar-executor$/m);
@@ -40,6 +40,9 @@ test('the .deb installs /opt/mesos/sidecar-executor and /opt/mesos/executor.sh, 
   run('dpkg-deb', ['-x', deb, root]);
   for (const file of ['sidecar-executor', 'executor.sh']) assert.equal(statSync(join(root, 'opt', 'mesos', file)).mode & 0o777, 0o755, file);
   assert.match(run(join(root, 'opt', 'mesos', 'sidecar-executor'), ['--version']), BUILD_ID);
+  // The operator's commands come from the tools file installed beside it.
+  const dryRun = JSON.parse(run(join(root, 'opt', 'mesos', 'sidecar-executor'), ['local', '--dry-run', join(ROOT, 'examples', 'hello-task.json')])) as { name: string };
+  assert.match(dryRun.name, /^mesos-/);
   assert.equal(readFileSync(join(root, 'opt', 'mesos', 'sidecar-executor'), 'utf8'), readFileSync(dist('sidecar-executor.js'), 'utf8'));
 });
 
@@ -47,6 +50,7 @@ test('the npm tarball includes the bundle: installed with npm, the command runs'
   const listing = run('tar', ['tzf', dist(`sidecar-executor-${version}.tgz`)]);
   assert.match(listing, /^package\/dist\/sidecar-executor\.js$/m);
   assert.match(listing, /^package\/bin\/sidecar-executor$/m);
+  assert.match(listing, /^package\/dist\/sidecar-executor-tools\.js$/m);
   assert.match(listing, /^package\/LICENSE$/m);
   const prefix = join(work, 'npm-prefix');
   run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', dist(`sidecar-executor-${version}.tgz`)]);
