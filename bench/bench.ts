@@ -1,16 +1,18 @@
 // `npm run bench`: runs every benchmark section and writes BENCHMARKS.md. A benchmark, not a
-// test: it asserts nothing, it reports. Sections: BENCH_ONLY=executor,sidecar,relay.
+// test: it asserts nothing, it reports. Sections: BENCH_ONLY=executor,sidecar,health,relay.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { BenchSection } from './bench-kit';
 import { executorBench } from './executor-bench';
+import { healthChecksBench } from './health-checks';
 import { relayThroughputBench } from './relay-throughput';
 import { sidecarPollingBench } from './sidecar-polling';
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   executor: executorBench,
   sidecar: sidecarPollingBench,
+  health: healthChecksBench,
   relay: relayThroughputBench,
 };
 

@@ -14,3 +14,12 @@ export const systemClock: Clock = {
     signal?.addEventListener('abort', done, { once: true });
   }),
 };
+
+/** setTimeout's limit: a longer timer fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** clock.sleep for any length (a task's max_completion_time may be months), in steps. */
+export async function sleepLong(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  const due = clock.now() + ms;
+  while (!signal?.aborted && clock.now() < due) await clock.sleep(Math.min(due - clock.now(), MAX_TIMER_MS), signal);
+}

@@ -38,7 +38,17 @@ export interface ContainerState {
   error: string;
   labels: Record<string, string>;
   env: string[];
+  /** Its addresses on its networks (NetworkSettings.Networks); none with host networking. */
+  addresses?: ContainerAddress[];
 }
+
+export interface ContainerAddress { ip: string; family: 'IPv4' | 'IPv6' }
+
+/** A command to run inside a running container (Engine API exec). */
+export interface ExecCommand { cmd: string[]; env?: string[] }
+
+/** GET /exec/{id}/json: whether it still runs, its exit code once done, its pid on the host. */
+export interface ExecState { running: boolean; exitCode: number | undefined; pid: number }
 
 export interface LogsOptions {
   sinceSec?: number;
@@ -113,6 +123,14 @@ export interface EngineApi {
   removeContainer(id: string): Promise<void>;
   /** Output as demultiplexed frames; with follow, ends when the container stops. */
   containerLogs(id: string, options: LogsOptions): Promise<LogStream>;
+  /** Creates an exec of `command` in the container, its stdout and stderr attached; its id. */
+  createExec(id: string, command: ExecCommand, bounds?: RequestBounds): Promise<string>;
+  /**
+   * Starts the exec and resolves with its output stream (multiplexed), which ends when the
+   * command exits. Destroying the stream does not stop the command: dockerd lets it run.
+   */
+  startExec(execId: string, bounds?: RequestBounds): Promise<Readable>;
+  inspectExec(execId: string, bounds?: RequestBounds): Promise<ExecState>;
 }
 
 export type { Readable };

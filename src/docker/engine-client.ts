@@ -6,6 +6,7 @@
 // Errors carry stable codes (engine-api.ts) and name the engine and the request, never a header:
 // the X-Registry-Auth header holds the registry password.
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { bodySnippet, HttpError, readErrorBody, request, requestStream, type HttpResponse, type TlsOptions } from '../http/http-request';
 import { streamedGet, type StreamedResponse } from '../http/streamed-get';
@@ -13,7 +14,7 @@ import { describeDockerTarget, type DockerTarget } from './docker-host';
 import { describeTlsFailure } from './docker-tls';
 import {
   EngineError, type ContainerState, type CreateBody, type EngineApi, type EngineErrorCode, type LogFrame, type LogFrameSink, type LogStream, type LogsOptions,
-  type ListedContainer, type RegistryAuth, type RequestBounds,
+  type ListedContainer, type RegistryAuth, type RequestBounds, type ContainerAddress, type ExecCommand, type ExecState,
 } from './engine-api';
 import { familiarRepository, parseImageRef, repositoryOf, type ImageRef } from './image-ref';
 import { LogDemuxer, LogStreamError } from './log-demux';
@@ -136,6 +137,7 @@ export class DockerEngineClient implements EngineApi {
       error: found.State?.Error ?? '',
       labels: found.Config?.Labels ?? {},
       env: found.Config?.Env ?? [],
+      addresses: addressesOf(found),
     };
   }
 
@@ -201,6 +203,39 @@ export class DockerEngineClient implements EngineApi {
     return { version: String(found.Version ?? 'unknown'), apiVersion: String(found.ApiVersion ?? 'unknown') };
   }
 
+  async createExec(id: string, command: ExecCommand, bounds: RequestBounds = {}): Promise<string> {
+    const body = JSON.stringify({ Cmd: command.cmd, Env: command.env, AttachStdout: true, AttachStderr: true });
+    const res = await this.#call('POST', `/containers/${encodeURIComponent(id)}/exec`, { body, timeoutMs: bounds.timeoutMs, signal: bounds.signal });
+    if (res.status !== 201) throw this.#statusError(res, `creating an exec in container ${id}`, 'E_NO_SUCH_CONTAINER');
+    return (parseJson(res.body, `creating an exec in container ${id}`) as { Id: string }).Id;
+  }
+
+  async startExec(execId: string, bounds: RequestBounds = {}): Promise<Readable> {
+    // Not detached: dockerd answers with the command's output and closes it when the command exits.
+    const path = `/exec/${encodeURIComponent(execId)}/start`;
+    let res: IncomingMessage;
+    try {
+      res = await requestStream({
+        method: 'POST', url: this.#url(path), socketPath: this.#socketPath(), body: '{"Detach":false,"Tty":false}',
+        headers: JSON_HEADERS, timeoutMs: bounds.timeoutMs ?? this.#timeoutMs, signal: bounds.signal,
+      });
+    } catch (err) {
+      throw this.#transportError(err, 'POST /exec/{id}/start');
+    }
+    if (res.statusCode !== 200) {
+      const body = await readErrorBody(res);
+      throw this.#statusError({ status: res.statusCode ?? 0, headers: res.headers, body }, `starting exec ${execId}`);
+    }
+    return res;
+  }
+
+  async inspectExec(execId: string, bounds: RequestBounds = {}): Promise<ExecState> {
+    const res = await this.#call('GET', `/exec/${encodeURIComponent(execId)}/json`, { timeoutMs: bounds.timeoutMs, signal: bounds.signal });
+    if (res.status !== 200) throw this.#statusError(res, `inspecting exec ${execId}`);
+    const found = parseJson(res.body, `inspecting exec ${execId}`) as { Running?: boolean; ExitCode?: number | null; Pid?: number };
+    return { running: found.Running === true, exitCode: found.ExitCode ?? undefined, pid: found.Pid ?? 0 };
+  }
+
   async #inspect(id: string, bounds: RequestBounds = {}): Promise<InspectBody> {
     const res = await this.#call('GET', `/containers/${encodeURIComponent(id)}/json`, { timeoutMs: bounds.timeoutMs, signal: bounds.signal });
     if (res.status !== 200) throw this.#statusError(res, `inspecting container ${id}`, 'E_NO_SUCH_CONTAINER');
@@ -264,6 +299,22 @@ interface InspectBody {
   Id: string;
   State?: { Status?: string; Running?: boolean; Dead?: boolean; ExitCode?: number; OOMKilled?: boolean; Error?: string };
   Config?: { Tty?: boolean; Labels?: Record<string, string> | null; Env?: string[] | null };
+  HostConfig?: { NetworkMode?: string };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string } | null> | null };
+}
+
+/**
+ * The container's own addresses, as the Mesos Docker executor reads them (IPAddress and
+ * GlobalIPv6Address of its network); a host-networked container has none of its own.
+ */
+function addressesOf(found: InspectBody): ContainerAddress[] {
+  if (found.HostConfig?.NetworkMode === 'host') return [];
+  const addresses: ContainerAddress[] = [];
+  for (const network of Object.values(found.NetworkSettings?.Networks ?? {})) {
+    if (network?.IPAddress) addresses.push({ ip: network.IPAddress, family: 'IPv4' });
+    if (network?.GlobalIPv6Address) addresses.push({ ip: network.GlobalIPv6Address, family: 'IPv6' });
+  }
+  return addresses;
 }
 
 function logFrames(res: StreamedResponse, tty: boolean, what: string): LogStream {

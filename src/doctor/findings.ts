@@ -25,6 +25,7 @@ export function quietLogger(secrets: Set<string>): Logger {
     debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined,
     child: () => logger,
     redact: (secret) => { if (secret !== undefined && secret.length >= 4) secrets.add(secret); },
+    scrub: (text) => [...secrets].reduce((out, secret) => out.split(secret).join('[REDACTED]'), text),
   };
   return logger;
 }

@@ -20,3 +20,10 @@ export function stopTimeoutSec(gracePeriodNanos: number | string | undefined, ki
   if (!Number.isFinite(ns) || ns < 0) return killTaskTimeoutSec;
   return Math.ceil(ns / 1e9);
 }
+
+/** TaskInfo.max_completion_time in ms; undefined when unset or not positive (Mesos: `> 0`). */
+export function maxCompletionMs(nanos: number | string | undefined): number | undefined {
+  if (nanos === undefined) return undefined;
+  const ns = Number(nanos);
+  return Number.isFinite(ns) && ns > 0 ? ns / 1e6 : undefined;
+}

@@ -21,6 +21,14 @@ import { logContainerSettings } from './launch-log';
 import { pullWithRetries } from './image-pull';
 import type { LogRelay, Stoppable, TaskServices } from './task-services';
 import { AWS_RELEASE_MS, TaskAwsCredentials } from './task-aws-credentials';
+// Native health checks, max_completion_time, last words, addresses (CONTRACT §13).
+import { sleepLong } from '../clock';
+import type { ContainerAddress } from '../docker/engine-api';
+import type { ContainerStatus } from '../mesos/types';
+import { containerStatusFor, inspectAddresses } from './container-status';
+import { maxCompletionMs } from './exit-status';
+import { readLastWordsWithin } from './last-words';
+import type { NativeHealthCheck } from './task-services';
 
 /**
  * How long the executor may stay, after the terminal update, for the log relay to reach the end
@@ -52,6 +60,8 @@ export interface TaskRunnerDeps {
 const FAILURE_LOG_COPY_MS = 30_000;
 /** How long stopping the container may take when the executor must exit (agent lost, crash). */
 const STOP_NOW_MS = 10_000;
+/** How long reading the container's last words for the terminal message may take. */
+const LAST_WORDS_MS = 5000;
 
 export interface KillRequest {
   /** Why, for the terminal message: "KILL from the scheduler", "SHUTDOWN from the agent"... */
@@ -83,6 +93,15 @@ export class TaskRunner {
   #deadline: number | undefined;
   #deadlinePassed!: () => void;
   readonly #deadlineReached = new Promise<void>((resolve) => { this.#deadlinePassed = resolve; });
+  // ---- CONTRACT §13: native health checks, max_completion_time, addresses ----
+  #nativeCheck: NativeHealthCheck | undefined;
+  #nativeHealth: Stoppable | undefined;
+  /** Why the task's own health check failed it. */
+  #checkFailed: string | undefined;
+  /** Set when max_completion_time passed: the task is failed with REASON_MAX_COMPLETION_TIME_REACHED. */
+  #overdue: string | undefined;
+  /** The container's addresses, carried by every TASK_RUNNING update. */
+  #containerStatus: ContainerStatus | undefined;
 
   constructor(task: TaskInfo, deps: TaskRunnerDeps) {
     this.#task = task;
@@ -109,6 +128,7 @@ export class TaskRunner {
     this.#log.info(`Launching task ${this.#task.name ?? ''} with command '${this.#task.command?.value ?? ''}'`);
     this.#log.info(`Task ID ${this.taskId}`);
     this.#send('TASK_STARTING');
+    this.#startCompletionTimer();
     try {
       const seeds = settings.seedSidecar ? await services.sidecarSeeds() : undefined;
       this.#spec = taskInfoToContainerSpec(this.#task, {
@@ -116,6 +136,7 @@ export class TaskRunner {
         useCpuShares: settings.useCpuShares, hostCpus: this.#deps.hostCpus,
         taskHost: this.#deps.taskHost, sidecarSeeds: seeds, shellCommandQuoting: settings.shellCommandQuoting,
       });
+      this.#nativeCheck = services.nativeHealthCheck(this.#task);
     } catch (err) {
       if (err instanceof TaskInvalidError) return this.#terminal('TASK_FAILED', { reason: 'REASON_TASK_INVALID', message: `Invalid task: ${err.message}` });
       throw err;
@@ -191,6 +212,8 @@ export class TaskRunner {
     const watch = new ExitWatch({ engine, containerId: id, clock: this.#deps.clock, logger: this.#log, ...this.#deps.exitWatch });
     this.#watch = watch;
     this.#deps.setTitle(`sidecar-executor ${serviceId} (${spec.image})`);
+    const addresses = await inspectAddresses(engine, id, spec.body.HostConfig.NetworkMode, this.#log);
+    this.#containerStatus = containerStatusFor(this.#task, addresses);
     this.#send('TASK_RUNNING', { message: `Container ${serviceId} running` });
     this.#log.info(`Monitoring Mesos task ${this.taskId} for container ${serviceId} [checkSidecar: ${spec.sidecarDiscover}]`);
     if (this.#stopReason) void this.#stop(stopTimeoutSec(undefined, settings.killTaskTimeoutSec));
@@ -206,16 +229,19 @@ export class TaskRunner {
         },
       });
     }
+    this.#watchNativeHealth(id, spec, addresses);
     this.#relay = services.startLogRelay(id, spec.labels, this.#log);
     this.#log.info('Launched Sidecar tasks... ready for Mesos instructions');
 
     const exit = await watch.exit;
     this.#exit.abort();
     await this.#health?.stop();
+    this.#nativeHealth?.stop();
     if (exit.kind === 'gone') {
       this.#log.error('The container is gone: the Docker engine no longer knows it', { detail: exit.detail });
       void this.#relay?.stop();
-      const killed = this.#stopReason !== undefined && this.#unhealthy === undefined && this.#awsLeaseEnding === undefined;
+      const killed = this.#stopReason !== undefined && this.#unhealthy === undefined && this.#awsLeaseEnding === undefined
+        && this.#checkFailed === undefined && this.#overdue === undefined;
       return this.#terminal(killed ? 'TASK_KILLED' : 'TASK_FAILED', {
         message: `Container ${serviceId} is gone: the Docker engine no longer knows it (removed, or its state was lost)${this.#stopReason ? ` while the executor stopped it (${this.#stopReason})` : ''}`,
       });
@@ -223,7 +249,9 @@ export class TaskRunner {
     const code = exit.code;
     this.#log.info(`Container ${id} not running! - ExitCode: ${code}`, { oom_killed: exit.oomKilled || undefined });
     if (code !== 0) await this.#copyFailureLogs(id);
+    const lastWords = code !== 0 ? await readLastWordsWithin(engine, id, Math.min(LAST_WORDS_MS, (this.#deadline ?? Infinity) - this.#deps.clock.now()), this.#deps.clock, this.#log) : undefined;
     const [state, fields] = this.#exitStatus(exit, spec);
+    if (lastWords !== undefined) fields.message = `${fields.message ?? ''}; its last output:\n${lastWords}`;
     if (state === 'TASK_FINISHED') this.#log.info(`Task completed: ${this.#task.name ?? this.taskId}`);
     else if (state === 'TASK_KILLED') this.#log.error('Task was killed, notifying Mesos');
     else this.#log.error('Task failed, notifying Mesos');
@@ -232,6 +260,8 @@ export class TaskRunner {
 
   /** The terminal state and fields for a container's exit (CONTRACT §5, §13). */
   #exitStatus(exit: ContainerExit & { kind: 'exited' }, spec: ContainerSpec): [TaskState, StatusFields] {
+    const endedByExecutor = this.#endedByExecutor(exit.code);
+    if (endedByExecutor) return endedByExecutor;
     if (this.#unhealthy) {
       return ['TASK_FAILED', { healthy: false, message: `Sidecar found the service unhealthy (${this.#unhealthy}); ${exitMessage(exit.code, undefined).toLowerCase()}` }];
     }
@@ -281,6 +311,7 @@ export class TaskRunner {
     const id = this.#containerId;
     if (!id) return; // the launch sees #stopReason and ends with TASK_KILLED
     this.#health?.stop();
+    this.#nativeHealth?.stop();
     const drainMs = this.#spec?.sidecarDiscover ? settings.sidecarDrainingDurationMs : 0;
     if (drainMs > 0) {
       // Within a budget, draining may take half of it; the stop gets the rest.
@@ -371,10 +402,61 @@ export class TaskRunner {
   }
 
   #killedBeforeStart(): string {
+    if (this.#overdue) return this.#terminal('TASK_FAILED', { reason: 'REASON_MAX_COMPLETION_TIME_REACHED', message: `${this.#overdue} before its container started` });
     return this.#terminal('TASK_KILLED', { message: `Task killed before its container started (${this.#stopReason})` });
   }
 
+  // ---- CONTRACT §13: native health checks, max_completion_time, last words, addresses ----
+
+  /** The task's own health check, beside Sidecar's: either can fail the task, the first one does. */
+  #watchNativeHealth(id: string, spec: ContainerSpec, addresses: ContainerAddress[]): void {
+    if (this.#nativeCheck === undefined || this.#stopReason !== undefined) return;
+    const stopped = (): boolean => this.#exit.signal.aborted || this.#stopReason !== undefined || this.#unhealthy !== undefined;
+    this.#nativeHealth = this.#nativeCheck.watch({ containerId: id, networkMode: spec.body.HostConfig.NetworkMode, addresses }, this.#log, {
+      onHealthChanged: (healthy, detail) => {
+        if (!stopped()) this.#send('TASK_RUNNING', { healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: detail });
+      },
+      onUnhealthy: (detail) => {
+        if (stopped()) return;
+        this.#checkFailed = detail;
+        this.#stopReason = 'its health check failed';
+        this.#log.error('The health check failed; stopping the container', { detail });
+        void this.#health?.stop();
+        void this.#stop(stopTimeoutSec(this.#task.kill_policy?.grace_period?.nanoseconds, this.#deps.settings.killTaskTimeoutSec));
+      },
+    });
+  }
+
+  /**
+   * max_completion_time runs from the launch; when it passes, the container is killed at once,
+   * without TASK_KILLING or a grace period, as the Mesos Docker executor kills it. A task still
+   * launching (pulling) ends at the launch's next step, before its container starts.
+   */
+  #startCompletionTimer(): void {
+    const ms = maxCompletionMs(this.#task.max_completion_time?.nanoseconds);
+    if (ms === undefined) return;
+    void (async () => {
+      await sleepLong(this.#deps.clock, ms, this.#exit.signal);
+      if (this.#exit.signal.aborted || this.#terminalUuid !== undefined || this.#stopReason !== undefined || this.#unhealthy !== undefined) return;
+      this.#overdue = `The task ran past its max_completion_time (${ms / 1000} s)`;
+      this.#stopReason = 'max_completion_time reached';
+      this.#log.error(`${this.#overdue}; killing it`);
+      this.#health?.stop();
+      this.#nativeHealth?.stop();
+      await this.#stop(0);
+    })();
+  }
+
+  /** The terminal status of a task the executor ended itself: its health check failed, or it ran too long. */
+  #endedByExecutor(code: number | undefined): [TaskState, StatusFields] | undefined {
+    const exited = exitMessage(code, undefined).toLowerCase();
+    if (this.#overdue) return ['TASK_FAILED', { reason: 'REASON_MAX_COMPLETION_TIME_REACHED', message: `${this.#overdue} and was killed; ${exited}` }];
+    if (this.#checkFailed) return ['TASK_FAILED', { healthy: false, message: `${this.#checkFailed}; ${exited}` }];
+    return undefined;
+  }
+
   #send(state: TaskState, fields?: StatusFields): string {
+    if (state === 'TASK_RUNNING' && this.#containerStatus) fields = { ...fields, containerStatus: this.#containerStatus };
     const uuid = this.#deps.sendStatus(state, fields);
     this.#log.info('Sending status update', { state, message: fields?.message, healthy: fields?.healthy, reason: fields?.reason, uuid });
     return uuid;

@@ -1,16 +1,31 @@
 // The optional collaborators of a task's lifecycle, behind small role interfaces so the
 // lifecycle is tested with fakes and main.ts wires the real Sidecar, Vault and syslog pieces.
-import type { RegistryAuth } from '../docker/engine-api';
+import type { ContainerAddress, RegistryAuth } from '../docker/engine-api';
 import type { Logger } from '../log/logger';
+import type { TaskInfo } from '../mesos/types';
 
 export interface HealthCallbacks {
-  /** Sidecar's verdict changed (CONTRACT §6; reported as a `healthy` TASK_RUNNING update). */
+  /** The verdict changed (CONTRACT §6, §13; reported as a `healthy` TASK_RUNNING update). */
   onHealthChanged(healthy: boolean, detail: string): void;
-  /** MaxFails+1 failed checks in a row: the task must fail. */
+  /** Too many failed checks in a row (Sidecar: MaxFails+1; native: consecutive_failures). */
   onUnhealthy(detail: string): void;
 }
 
 export interface Stoppable { stop(): void | Promise<void> }
+
+/** The running container a task's own health check reaches (CONTRACT §13). */
+export interface CheckTarget {
+  containerId: string;
+  /** Docker's NetworkMode: `host`, `none`, `default` (BRIDGE) or a USER network's name. */
+  networkMode: string;
+  /** Its addresses when known (from the inspect behind TASK_RUNNING); looked up again when not. */
+  addresses: ContainerAddress[];
+}
+
+/** TaskInfo.health_check, checked and ready to run once the container runs. */
+export interface NativeHealthCheck {
+  watch(target: CheckTarget, logger: Logger, callbacks: HealthCallbacks): Stoppable;
+}
 
 export interface LogRelay extends Stoppable {
   /** Resolves once the relay has ended: its log stream ended (the container exited) or stop(). */
@@ -40,6 +55,11 @@ export interface TaskServices {
   /** Credentials for pulls, from the Docker config file (CONTRACT §4). */
   registryAuth(): RegistryAuth | undefined;
   watchHealth(serviceId: string, callbacks: HealthCallbacks): Stoppable;
+  /**
+   * The task's own health check (CONTRACT §13), undefined when it has none; its code is loaded
+   * only then. Throws TaskInvalidError for a check that cannot run.
+   */
+  nativeHealthCheck(task: TaskInfo): NativeHealthCheck | undefined;
   /** Asks Sidecar to drain the service; true when Sidecar accepted (CONTRACT §6). */
   drain(serviceId: string): Promise<boolean>;
   /** Relays the container's output to syslog (CONTRACT §9); undefined when relaying is off. */

@@ -14,8 +14,9 @@ import { fetchSidecarSeeds } from '../sidecar/sidecar-seeds';
 import { findVaultRefs } from '../vault/vault-refs';
 import type { LogRelay, TaskServices } from './task-services';
 
-// Vault and the syslog relay are loaded on first use: most tasks need neither, and their
-// modules (fs/promises, dgram, dns, crypto) would cost every executor memory (BENCHMARKS.md).
+// Vault, the syslog relay and native health checks are loaded on first use: most tasks need
+// none, and their modules (fs/promises, dgram, dns, crypto) would cost every executor memory
+// (BENCHMARKS.md).
 export interface ServiceInputs {
   settings: Settings;
   mesos: MesosEnv;
@@ -77,6 +78,12 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
       }, callbacks);
       monitor.start();
       return monitor;
+    },
+    // Loaded only for a task with a health_check: most tasks rely on Sidecar alone.
+    nativeHealthCheck: (task) => {
+      if (task.health_check === undefined || task.health_check === null) return undefined;
+      const { prepareHealthCheck } = require('../health/native-health') as typeof import('../health/native-health');
+      return prepareHealthCheck(task.health_check, { engine, clock });
     },
     drain: (serviceId) => sidecarClient().drain(serviceId),
     startLogRelay: (containerId, labels, taskLogger) => {

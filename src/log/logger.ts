@@ -20,6 +20,8 @@ export interface Logger {
   child(fields: Fields): Logger;
   /** Registers a secret value: it is replaced by [REDACTED] wherever it would appear. */
   redact(secret: string | undefined): void;
+  /** `text` with the registered secrets replaced, for text leaving other than as a log line (a status message). */
+  scrub(text: string): string;
 }
 
 export interface LogSink { write(line: string): void }
@@ -86,6 +88,7 @@ class TextLogger implements Logger {
     return new TextLogger(this.sink, this.minRank, { ...this.fields, ...fields }, this.redactor, this.now, this.format);
   }
   redact(secret: string | undefined): void { this.redactor.add(secret); }
+  scrub(text: string): string { return this.redactor.apply(text); }
 }
 
 /** `quiet`: warnings and errors only (local mode, for a person); `debug` wins over it. */

@@ -1,7 +1,7 @@
 // Builders for UPDATE and SUBSCRIBE calls (CONTRACT §3). The agent rejects an update whose uuid
 // is not exactly 16 bytes, or whose source is not SOURCE_EXECUTOR; these builders make both
 // impossible to get wrong.
-import type { Call, TaskInfo, TaskReason, TaskState, TaskStatus, Update, Value } from './types';
+import type { Call, ContainerStatus, TaskInfo, TaskReason, TaskState, TaskStatus, Update, Value } from './types';
 
 export interface ExecutorIds { executorId: string; frameworkId: string }
 
@@ -18,7 +18,7 @@ export function newStatusUuid(): string {
   return bytes.toString('base64');
 }
 
-export interface StatusFields { message?: string; reason?: TaskReason; healthy?: boolean }
+export interface StatusFields { message?: string; reason?: TaskReason; healthy?: boolean; containerStatus?: ContainerStatus }
 
 export function buildStatus(ids: ExecutorIds, taskId: string, state: TaskState, fields: StatusFields = {}, now = Date.now()): TaskStatus {
   const status: TaskStatus = {
@@ -32,6 +32,7 @@ export function buildStatus(ids: ExecutorIds, taskId: string, state: TaskState, 
   if (fields.message !== undefined) status.message = fields.message;
   if (fields.reason !== undefined) status.reason = fields.reason;
   if (fields.healthy !== undefined) status.healthy = fields.healthy;
+  if (fields.containerStatus !== undefined) status.container_status = fields.containerStatus;
   return status;
 }
 

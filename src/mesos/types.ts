@@ -31,7 +31,23 @@ export interface DockerInfo {
   volume_driver?: string;
 }
 export interface Volume { mode?: 'RW' | 'RO' | string; container_path?: string; host_path?: string; image?: unknown; source?: unknown }
-export interface NetworkInfo { name?: string; ip_addresses?: unknown[]; labels?: Labels }
+export interface IpAddress { protocol?: 'IPv4' | 'IPv6'; ip_address?: string }
+export interface NetworkInfo { name?: string; ip_addresses?: IpAddress[]; groups?: string[]; labels?: Labels; port_mappings?: PortMapping[] }
+/** TaskStatus.container_status: what the executor knows of the task's container. */
+export interface ContainerStatus { network_infos?: NetworkInfo[] }
+
+/** HealthCheck: run by the executor (docs/health-checks.md); times in seconds, doubles. */
+export interface HealthCheck {
+  type?: 'UNKNOWN' | 'COMMAND' | 'HTTP' | 'TCP' | string;
+  delay_seconds?: number;
+  interval_seconds?: number;
+  timeout_seconds?: number;
+  consecutive_failures?: number;
+  grace_period_seconds?: number;
+  command?: CommandInfo;
+  http?: { protocol?: 'IPv4' | 'IPv6' | string; scheme?: string; port?: number; path?: string; statuses?: number[] };
+  tcp?: { protocol?: 'IPv4' | 'IPv6' | string; port?: number };
+}
 export interface ContainerInfo {
   type?: 'DOCKER' | 'MESOS' | string;
   volumes?: Volume[];
@@ -53,6 +69,9 @@ export interface TaskInfo {
   kill_policy?: KillPolicy;
   labels?: Labels;
   data?: string;
+  health_check?: HealthCheck;
+  /** The task is failed when it runs longer than this from its launch. */
+  max_completion_time?: DurationInfo;
   [unknown: string]: unknown;
 }
 
@@ -66,7 +85,7 @@ export type TaskState =
 export type TaskReason =
   | 'REASON_CONTAINER_LAUNCH_FAILED' | 'REASON_TASK_INVALID' | 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED'
   | 'REASON_EXECUTOR_TERMINATED' | 'REASON_TASK_UNKNOWN' | 'REASON_EXECUTOR_REREGISTRATION_TIMEOUT'
-  | 'REASON_CONTAINER_LIMITATION_MEMORY' | 'REASON_TASK_KILLED_DURING_LAUNCH';
+  | 'REASON_CONTAINER_LIMITATION_MEMORY' | 'REASON_TASK_KILLED_DURING_LAUNCH' | 'REASON_MAX_COMPLETION_TIME_REACHED';
 
 export interface TaskStatus {
   task_id: Value;
@@ -80,6 +99,7 @@ export interface TaskStatus {
   /** base64 of 16 random bytes (RFC 4122 version 4). */
   uuid: string;
   healthy?: boolean;
+  container_status?: ContainerStatus;
 }
 
 export interface Update { status: TaskStatus }

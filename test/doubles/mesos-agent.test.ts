@@ -159,6 +159,9 @@ test('refuses calls the way the real agent does', async (t) => {
     ['a JSON array', [], 400, /Expecting a JSON object/],
     ['malformed JSON', '{"type": "UPDATE",', 400, /Failed to parse body into JSON/],
     ['a bad check_status', updateCall(agent, status(agent, { check_status: { type: 'HTTP' } })), 400, /Expecting 'http' to be set for HTTP check's status/],
+    ['an address as a bare string', updateCall(agent, status(agent, { container_status: { network_infos: [{ ip_addresses: ['10.0.0.1'] }] } })), 400, /Not expecting a JSON string for field 'ip_addresses'/],
+    ['a port mapping without container_port', updateCall(agent, status(agent, { container_status: { network_infos: [{ port_mappings: [{ host_port: 31000 }] }] } })), 400,
+      /Missing required fields: update\.status\.container_status\.network_infos\[0\]\.port_mappings\[0\]\.container_port/],
     ['MESSAGE data not base64', { type: 'MESSAGE', ...ids(agent), message: { data: 'a$b' } }, 400, /Invalid character '\$'/],
     ['MESSAGE without message', { type: 'MESSAGE', ...ids(agent) }, 400, /Expecting 'message' to be present/],
   ];
@@ -183,6 +186,19 @@ test('applies stout quirks: unknown fields ignored, an unknown optional enum dro
   assert.ok(noted.notes.some((n) => n.includes("unknown enum value 'REASON_MADE_UP'")), noted.notes.join('; '));
   assert.ok(noted.notes.some((n) => n.includes('update.status.mesage: unknown field')), noted.notes.join('; '));
   assert.equal((await post(agent, { type: 'MESSAGE', ...ids(agent), message: { data: ' aGk=\n' } })).status, 202);
+});
+
+test('accepts container_status as the Mesos Docker executor sends it; drops an unknown address protocol', async (t) => {
+  const agent = await startAgent(t);
+  await subscribed(t, agent);
+  const containerStatus = { network_infos: [{ name: 'user-net', ip_addresses: [{ ip_address: '172.18.0.2' }, { protocol: 'IPv6', ip_address: 'fd00::2' }] }] };
+  const aboutContainer = (): string[] => agent.notedCalls().flatMap((c) => c.notes).filter((n) => n.includes('container_status'));
+  assert.equal((await post(agent, updateCall(agent, status(agent, { container_status: containerStatus })))).status, 202);
+  assert.deepEqual(aboutContainer(), []);
+  assert.deepEqual(agent.updates()[0]!.container_status, containerStatus);
+  const odd = { network_infos: [{ ip_addresses: [{ protocol: 'IPv5', ip_address: '1.2.3.4' }] }] };
+  assert.equal((await post(agent, updateCall(agent, status(agent, { container_status: odd })))).status, 202);
+  assert.match(aboutContainer().join('; '), /ip_addresses\.protocol: unknown enum value 'IPv5'/);
 });
 
 test('refuses a call before SUBSCRIBE with 403, and HEARTBEAT calls with any ids with 202', async (t) => {

@@ -6,7 +6,7 @@
 // fields we have never heard of. These builders produce exactly that shape, so the executor is
 // tested against what it will really read, not against the minimal JSON a hand-written test
 // would send.
-import type { AgentEvent, ExecutorInfo, FrameworkInfo, KillPolicy, Resource, TaskInfo } from '../../src/mesos/types';
+import type { AgentEvent, ExecutorInfo, FrameworkInfo, HealthCheck, KillPolicy, Resource, TaskInfo } from '../../src/mesos/types';
 
 /** Ids shaped like real ones: framework `<master uuid>-<seq>`, agent `<master uuid>-S<n>`. */
 export const FIXTURE_IDS = {
@@ -117,6 +117,10 @@ export interface DockerTaskOptions {
   parameters?: { key: string; value: string }[];
   /** The executor's command environment (the first env entries the container gets). */
   executorEnv?: Record<string, string>;
+  /** TaskInfo.health_check, completed with the proto's defaults as the agent writes them. */
+  healthCheck?: HealthCheck;
+  /** TaskInfo.max_completion_time, in seconds. */
+  maxCompletionSec?: number;
   executorId?: string;
   frameworkId?: string;
   agentId?: string;
@@ -178,8 +182,24 @@ export function dockerTaskInfo(options: DockerTaskOptions): TaskInfo {
     x_field_from_a_newer_mesos: { added_in: '9.9', values: [1, 2, 3] },
   };
   if (options.killPolicyGraceSec !== undefined) task.kill_policy = killPolicy(options.killPolicyGraceSec);
+  if (options.healthCheck !== undefined) task.health_check = healthCheckAsSent(options.healthCheck);
+  if (options.maxCompletionSec !== undefined) task.max_completion_time = { nanoseconds: Math.round(options.maxCompletionSec * 1e9) };
   if (options.taskLabels) task.labels = { labels: Object.entries(options.taskLabels).map(([key, value]) => ({ key, value })) };
   return task;
+}
+
+/**
+ * A HealthCheck as the agent writes it: every field with a `[default = ...]` is present (delay 15,
+ * interval 10, timeout 20, 3 consecutive failures, grace 10, `protocol: "IPv4"`, `shell: true`).
+ */
+export function healthCheckAsSent(check: HealthCheck): HealthCheck {
+  const sent: HealthCheck = {
+    delay_seconds: 15, interval_seconds: 10, timeout_seconds: 20, consecutive_failures: 3, grace_period_seconds: 10, ...check,
+  };
+  if (check.http) sent.http = { protocol: 'IPv4', ...check.http };
+  if (check.tcp) sent.tcp = { protocol: 'IPv4', ...check.tcp };
+  if (check.command) sent.command = { shell: true, ...check.command };
+  return sent;
 }
 
 /** The LAUNCH event around a TaskInfo. */

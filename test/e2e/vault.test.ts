@@ -357,3 +357,17 @@ test('a refused login fails the task naming the variable and the path, never the
     assertNoLeak(run, [...f.secrets(), password]);
   } finally { await run.cleanup(); }
 }));
+
+test('a failing container that prints a Vault secret: its last words in TASK_FAILED carry [REDACTED], never the value', () => withVault(async (f) => {
+  const run = await startRun('vault-last-words', {
+    task: { cmd: 'sh -c "echo connecting with password $DB_PASSWORD; exit 2"', env: { DB_PASSWORD: 'vault://secret/e2e/db?key=password' } },
+    env: vaultEnv(f, { VAULT_TOKEN: f.token }),
+  });
+  try {
+    const failed = await run.update('TASK_FAILED');
+    assert.equal(failed.message, 'Container exited with status 2; its last output:\nconnecting with password [REDACTED]');
+    // The container's own output is copied to the sandbox as it is (CONTRACT §5); no update carries it.
+    const messages = run.agent.updates().map((s) => s.message ?? '').join('\n');
+    for (const s of f.secrets()) assert.ok(!messages.includes(s), `a secret (${s.slice(0, 8)}...) appears in a status update`);
+  } finally { await run.cleanup(); }
+}));

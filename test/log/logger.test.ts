@@ -44,3 +44,9 @@ test('a secret with a quote or backslash is redacted in text lines too, where it
   assert.equal(logger.lines.join('').includes('cr\\\\et'), false, logger.lines.join(''));
   assert.match(logger.lines[0]!, /value="\[REDACTED\]"/);
 });
+
+test('scrub replaces the registered secrets in any text, for status messages', () => {
+  const logger = memoryLogger(true);
+  logger.child({ task: 't' }).redact('s3cr3t-token');
+  assert.equal(logger.scrub('DB_PASSWORD=s3cr3t-token failed'), 'DB_PASSWORD=[REDACTED] failed');
+});
