@@ -12,6 +12,7 @@ import type { AgentApi } from '../mesos/agent-api';
 import { ExecutorDriver } from '../mesos/driver';
 import { Executor } from './executor';
 import type { TaskOutput } from './failure-logs';
+import { reapOrphans } from './orphan-reaper';
 import { ownIdentity } from './own-identity';
 import { TaskRunner } from './task-runner';
 import type { LogRelay } from './task-services';
@@ -76,10 +77,7 @@ export function startExecutor(o: ExecutorStart): Executor {
   // Containers of executors that died with their process group, looked for once the launch is
   // over: not on its path, nor adding to its peak memory (BENCHMARKS.md).
   if (me) {
-    setTimeout(() => {
-      const { reapOrphans } = require('./orphan-reaper') as typeof import('./orphan-reaper');
-      void reapOrphans({ engine, me, logger, killTaskTimeoutSec: settings.killTaskTimeoutSec });
-    }, REAPER_DELAY_MS).unref();
+    setTimeout(() => void reapOrphans({ engine, me, logger, killTaskTimeoutSec: settings.killTaskTimeoutSec }), REAPER_DELAY_MS).unref();
   }
   return executor;
 }
