@@ -7,7 +7,7 @@ import { fail, loadConfig, loadDocker, logDocker, output, startupLog, VERSION } 
 import { loadMesosEnv, type MesosEnv } from './config/mesos-env';
 import { SettingsError } from './config/settings';
 import { startExecutor } from './executor/start-executor';
-import { createLogger } from './log/logger';
+import { createLogger } from './logging/logger';
 import { HttpAgentApi } from './mesos/agent-api';
 
 const HELP = `sidecar-executor ${VERSION}: a Mesos executor that runs each task as one Docker container,

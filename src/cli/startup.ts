@@ -5,8 +5,8 @@ import { hostname } from 'node:os';
 import { SettingsError, loadSettings, type Settings } from '../config/settings';
 import { environmentLines, isSecretVariable, settingsLines } from '../config/startup-log';
 import { DockerEnvError, dockerConnectionFromEnv, type DockerConnection } from '../docker/docker-host';
-import { processOutput } from '../log/fd-writer';
-import type { Logger } from '../log/logger';
+import { processOutput } from '../logging/fd-writer';
+import type { Logger } from '../logging/logger';
 
 declare const __VERSION__: string;
 /** `<version> (<git short commit>)`, set by scripts/build.mjs. */

@@ -7,7 +7,7 @@
 // as the Go original polled: that notices an exit a lost wait would miss, and tells the operator
 // when the engine stops answering. Nothing here claims a fate the engine has not confirmed.
 import type { Clock } from '../clock';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import { EngineError, type ContainerState, type EngineApi } from './engine-api';
 
 export type ContainerExit =

@@ -5,7 +5,7 @@
 // was stuck, or restarted and lost the request, may never have sent the SIGTERM, and a service
 // that is stopped deserves its grace period before the SIGKILL.
 import type { Clock } from '../clock';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import { EngineError, type EngineApi } from './engine-api';
 
 export type StopOutcome = 'stopped' | 'gone' | 'exited' | 'deadline';

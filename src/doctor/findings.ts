@@ -1,6 +1,6 @@
 // What each check of `sidecar-executor doctor` finds: one line each, a status word, the check's
 // name and a short sentence. Pure.
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 
 export type Status = 'ok' | 'warn' | 'FAIL';
 

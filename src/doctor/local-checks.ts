@@ -4,7 +4,7 @@ import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { bareName, envName, parseSettings, SETTING_SPECS, settingSource, type Settings, type SettingsError } from '../config/settings';
 import { loadRegistryAuth, type RegistryAuthEnv } from '../docker/registry-auth';
-import { parseSyslogAddress } from '../logs/syslog-address';
+import { parseSyslogAddress } from '../relay/syslog-address';
 import { fail, ok, warn, within, type Finding } from './findings';
 
 /** Bound on the name lookup: doctor answers within seconds even when DNS hangs. */

@@ -4,7 +4,7 @@
 // protocol is set; IPv4 is the proto's default). A container without addresses of its own
 // (host networking) gets none.
 import type { ContainerAddress, EngineApi } from '../docker/engine-api';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { ContainerStatus, IpAddress, NetworkInfo, TaskInfo } from '../mesos/types';
 
 /** A bound on the inspect (the Mesos Docker executor's DOCKER_INSPECT_TIMEOUT). */

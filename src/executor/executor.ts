@@ -5,7 +5,7 @@
 // away (restarting) right when the container exits (CONTRACT §12): the executor then stays,
 // re-subscribing as the driver does, until the update is acknowledged or MESOS_RECOVERY_TIMEOUT
 // passes; no fixed wait may drop the terminal update.
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { DriverHandlers, ExecutorDriver } from '../mesos/driver';
 import { buildStatus, type StatusFields } from '../mesos/status';
 import type { FrameworkInfo, KillPolicy, TaskInfo, TaskState } from '../mesos/types';

@@ -2,8 +2,8 @@
 // stderr, so it lands in the Mesos sandbox logs (CONTRACT §5). On a full sandbox disk the copy
 // stops at the first write that fails: the rest would fail too, and the terminal update waits.
 import { EngineError, type EngineApi } from '../docker/engine-api';
-import type { OutputStream } from '../log/fd-writer';
-import type { Logger } from '../log/logger';
+import type { OutputStream } from '../logging/fd-writer';
+import type { Logger } from '../logging/logger';
 
 export interface TaskOutput { stdout: OutputStream; stderr: OutputStream }
 

@@ -1,7 +1,7 @@
 // Pulls with up to 5 attempts, as the Go original does (CONTRACT §4): registries hiccup.
 import type { Clock } from '../clock';
 import type { EngineApi, RegistryAuth } from '../docker/engine-api';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 
 export const PULL_ATTEMPTS = 5;
 

@@ -5,7 +5,7 @@
 // time by the caller's signal. The full copy into the sandbox is copyFailureLogs's.
 import type { Clock } from '../clock';
 import type { EngineApi } from '../docker/engine-api';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 
 export const LAST_WORDS_MAX_BYTES = 2048;
 export const LAST_WORDS_MAX_LINES = 80;

@@ -5,7 +5,7 @@
 import { isSecretVariable } from '../config/startup-log';
 import type { ContainerSpec } from '../docker/container-spec';
 import type { CreateBody } from '../docker/engine-api';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { TaskInfo } from '../mesos/types';
 
 /** `NAME=value`, or `NAME=[REDACTED]` when the name looks like a secret's. Pure. */

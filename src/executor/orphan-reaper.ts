@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { EngineApi } from '../docker/engine-api';
 import { OWNER_LABELS, exitedFromStat, ownerVerdict, startTimeFromStat, type PidProbe, type ProcessIdentity } from '../docker/owner-labels';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 
 export interface ReaperOptions {
   engine: Pick<EngineApi, 'listContainers' | 'stopContainer'>;

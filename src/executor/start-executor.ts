@@ -7,7 +7,7 @@ import type { Settings } from '../config/settings';
 import type { DockerConnection } from '../docker/docker-host';
 import { DockerEngineClient } from '../docker/engine-client';
 import { ownerLabels } from '../docker/owner-labels';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { AgentApi } from '../mesos/agent-api';
 import { ExecutorDriver } from '../mesos/driver';
 import { Executor } from './executor';

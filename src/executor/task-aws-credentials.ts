@@ -4,7 +4,7 @@
 // so that a hung Vault cannot hold up the executor's exit. Only types come from the Vault side:
 // that code loads when a task has an AwsRole (wire-services.ts).
 import type { Clock } from '../clock';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { AwsCredentialsGrant, TaskServices } from './task-services';
 
 /** How long giving the credentials back may take when the task ends. */

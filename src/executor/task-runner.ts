@@ -12,7 +12,7 @@ import type { EngineApi, EngineError } from '../docker/engine-api';
 import { ExitWatch, type ContainerExit } from '../docker/exit-watch';
 import { stopPersistently } from '../docker/persistent-stop';
 import { TaskInvalidError } from '../docker/task-invalid-error';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { StatusFields } from '../mesos/status';
 import type { KillPolicy, TaskInfo, TaskState } from '../mesos/types';
 import { exitCodeToState, exitMessage, stopTimeoutSec } from './exit-status';

@@ -1,7 +1,7 @@
 // The optional collaborators of a task's lifecycle, behind small role interfaces so the
 // lifecycle is tested with fakes and main.ts wires the real Sidecar, Vault and syslog pieces.
 import type { ContainerAddress, RegistryAuth } from '../docker/engine-api';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { TaskInfo } from '../mesos/types';
 
 export interface HealthCallbacks {

@@ -6,8 +6,8 @@ import type { MesosEnv } from '../config/mesos-env';
 import type { Settings } from '../config/settings';
 import type { EngineApi } from '../docker/engine-api';
 import { loadRegistryAuth } from '../docker/registry-auth';
-import type { OutputStream } from '../log/fd-writer';
-import type { Logger } from '../log/logger';
+import type { OutputStream } from '../logging/fd-writer';
+import type { Logger } from '../logging/logger';
 import { SidecarHealthMonitor } from '../sidecar/health-monitor';
 import { SidecarClient } from '../sidecar/sidecar-client';
 import { fetchSidecarSeeds } from '../sidecar/sidecar-seeds';
@@ -90,7 +90,7 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
       const relays: LogRelay[] = [];
       if (followToConsole) relays.push(followToConsole(containerId, taskLogger));
       if (settings.relaySyslog || settings.relaySyslogStartupOnly) {
-        const { SyslogRelay } = require('../logs/syslog-relay') as typeof import('../logs/syslog-relay');
+        const { SyslogRelay } = require('../relay/syslog-relay') as typeof import('../relay/syslog-relay');
         const relay = new SyslogRelay({ engine, containerId, labels, settings, logger: taskLogger, clock, stdout });
         relay.start();
         relays.push(relay);

@@ -4,7 +4,7 @@
 // in flight at a time, however slow the probe. Each result goes to the pure policy
 // (check-policy.ts); verdict changes and the verdict that fails the task are reported.
 import { sleepLong, type Clock } from '../clock';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import { INITIAL_CHECK_STATE, stepCheck, type CheckState } from './check-policy';
 import type { CheckTiming } from './health-check-spec';
 

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../clock';
 import { EngineError, type EngineApi } from '../docker/engine-api';
 import { LogDemuxer } from '../docker/log-demux';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { HealthProbe, ProbeOutcome } from './check-monitor';
 import { killExecTree } from './exec-kill';
 import type { CheckProbeSpec } from './health-check-spec';

@@ -3,7 +3,7 @@
 // for the container's network and handed to the monitor.
 import type { Clock } from '../clock';
 import type { ContainerAddress, EngineApi } from '../docker/engine-api';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { HealthCheck } from '../mesos/types';
 import type { CheckTarget, NativeHealthCheck } from '../executor/task-services';
 import { HealthCheckMonitor, type HealthProbe } from './check-monitor';

@@ -3,8 +3,8 @@
 // ends it as it does the syslog relay.
 import type { EngineApi, LogStream } from '../docker/engine-api';
 import type { LogRelay } from '../executor/task-services';
-import type { OutputStream } from '../log/fd-writer';
-import type { Logger } from '../log/logger';
+import type { OutputStream } from '../logging/fd-writer';
+import type { Logger } from '../logging/logger';
 
 export function followToConsole(engine: Pick<EngineApi, 'containerLogs'>, containerId: string, output: { stdout: OutputStream; stderr: OutputStream }, logger: Logger): LogRelay {
   let logs: LogStream | undefined;

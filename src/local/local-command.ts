@@ -12,7 +12,7 @@ import { taskInfoToContainerSpec } from '../docker/container-spec';
 import { TaskInvalidError } from '../docker/task-invalid-error';
 import { redactedCreateBody } from '../executor/launch-log';
 import { startExecutor } from '../executor/start-executor';
-import { createLogger } from '../log/logger';
+import { createLogger } from '../logging/logger';
 import type { ExecutorInfo, TaskInfo } from '../mesos/types';
 import { followToConsole } from './console-follower';
 import { LocalAgent } from './local-agent';

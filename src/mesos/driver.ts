@@ -6,7 +6,7 @@
 //   the Go original, which logged and moved on).
 // - With checkpointing, a broken subscription is retried with backoff capped at
 //   MESOS_SUBSCRIPTION_BACKOFF_MAX until MESOS_RECOVERY_TIMEOUT; without it, the agent is lost.
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import { AgentApi, AgentCallError, Subscription } from './agent-api';
 import { Notifier } from './notifier';
 import { ExecutorIds, subscribeCall, updateCall } from './status';

@@ -12,7 +12,7 @@
 // a failed check: a healthy task survives a Sidecar restart even at SidecarMaxFails=0, while a
 // service that really is unhealthy is still failed by the checks after the window.
 import type { Clock } from '../clock';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import { INITIAL_HEALTH, isFailedStatus, stepHealth, type HealthState } from './health-policy';
 import type { SidecarApi } from './sidecar-client';
 import { serviceStatusIn, type ServiceLookup } from './sidecar-state';

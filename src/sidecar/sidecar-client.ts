@@ -3,7 +3,7 @@
 // read as doubt (healthy), and a failed drain must not stop the kill that follows it.
 import type { Clock } from '../clock';
 import { bodySnippet, HttpError, request } from '../http/http-request';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 
 export type FetchStateResult =
   /** `recovered`: an earlier attempt of this fetch could not reach Sidecar (it is coming back). */

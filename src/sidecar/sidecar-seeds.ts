@@ -3,7 +3,7 @@
 // original, any failure is logged and the task starts without the variable: seeding is a
 // convenience and must never keep a task from running.
 import { bodySnippet, request, type HttpResponse } from '../http/http-request';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 
 export interface SidecarSeedsOptions {
   /** MESOS_AGENT_ENDPOINT (host:port). */

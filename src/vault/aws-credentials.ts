@@ -7,7 +7,7 @@
 // redaction the moment they arrive, and no message here carries them nor the lease id.
 import type { Clock } from '../clock';
 import type { AwsCredentialsGrant } from '../executor/task-services';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import { userpassLogin } from './vault-auth';
 import type { VaultConfig } from './vault-config';
 import { VaultError } from './vault-error';

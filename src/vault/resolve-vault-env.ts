@@ -3,7 +3,7 @@
 // the path, and the lifecycle fails the task with it (CONTRACT §5). Vault is not contacted, and
 // the client not even built, unless some value needs it: most tasks never reference Vault, and
 // building the client may read CA files and log in.
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { VaultClientLike, VaultSecretData } from './vault-client';
 import { VaultError } from './vault-error';
 import { findVaultRefs } from './vault-refs';

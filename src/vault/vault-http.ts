@@ -6,7 +6,7 @@
 // text Vault sends back before it goes into an error message.
 import { systemClock, type Clock } from '../clock';
 import { bodySnippet, HttpError, request, type HttpResponse } from '../http/http-request';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import type { VaultConfig } from './vault-config';
 import { VaultError, type VaultErrorCode } from './vault-error';
 

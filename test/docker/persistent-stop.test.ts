@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stopPersistently, type StopOutcome } from '../../src/docker/persistent-stop';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { FakeClock, realTurn } from '../support/fake-clock';
 import { FaultyEngine } from './fake-engine-faults';
 

@@ -5,7 +5,7 @@
 // carry the container's real exit status.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UdpListener } from '../logs/fake-log-engine';
+import { UdpListener } from '../relay/fake-log-engine';
 import { cleanupAll, type Run } from './harness';
 import { FaultEngine, assertNoTerminalUpdate, assertUpdates, countOf, expectNoTerminalUpdateFor, sleep, terminalUpdate, waitForLog } from './faults-docker-kit';
 

@@ -6,7 +6,7 @@ import { EngineError, type ListedContainer } from '../../src/docker/engine-api';
 import { ownerLabels, type PidProbe, type ProcessIdentity } from '../../src/docker/owner-labels';
 import { reapOrphans } from '../../src/executor/orphan-reaper';
 import { ownIdentity } from '../../src/executor/own-identity';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 
 const NS = 'pid:[4026531836]';
 const ME: ProcessIdentity = { pid: 10, startTime: '500', pidNamespace: NS };

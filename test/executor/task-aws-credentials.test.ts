@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskAwsCredentials } from '../../src/executor/task-aws-credentials';
 import type { AwsCredentialsGrant, TaskServices } from '../../src/executor/task-services';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { FakeClock } from '../support/fake-clock';
 
 const DAY_MS = 86_400_000;

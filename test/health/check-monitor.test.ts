@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HealthCheckMonitor, type HealthProbe, type ProbeOutcome } from '../../src/health/check-monitor';
 import type { CheckTiming } from '../../src/health/health-check-spec';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { FakeClock } from '../support/fake-clock';
 
 const TIMING: CheckTiming = { delayMs: 15_000, intervalMs: 10_000, timeoutMs: 20_000, consecutiveFailures: 3, gracePeriodMs: 10_000 };

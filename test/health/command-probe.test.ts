@@ -3,7 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { EngineError, type ExecCommand, type ExecState } from '../../src/docker/engine-api';
 import { CommandProbe, type ExecEngine } from '../../src/health/command-probe';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { FakeClock } from '../support/fake-clock';
 
 /** One frame of the Engine API's multiplexed stream. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExecutorDriver, type DriverHandlers } from '../../src/mesos/driver';
 import { buildStatus } from '../../src/mesos/status';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { FakeAgentApi, nextTick, until } from './fake-agent-api';
 
 const ids = { executorId: 'ex', frameworkId: 'fw' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { SIDECAR_SETTLE_MS, SidecarHealthMonitor } from '../../src/sidecar/health-monitor';
 import { SidecarClient, type FetchStateResult, type SidecarApi } from '../../src/sidecar/sidecar-client';
 import { SidecarDouble, UNHEALTHY } from '../doubles/sidecar';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import { systemClock, type Clock } from '../../src/clock';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { SidecarClient } from '../../src/sidecar/sidecar-client';
 import { serviceStatusIn } from '../../src/sidecar/sidecar-state';
 import { ALIVE, DRAINING, SidecarDouble, UNHEALTHY } from '../doubles/sidecar';

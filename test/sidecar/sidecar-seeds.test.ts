@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { fetchSidecarSeeds } from '../../src/sidecar/sidecar-seeds';
 import { MesosMasterDouble } from '../doubles/mesos-master';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AwsCredentialsGrant } from '../../src/executor/task-services';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { AWS_LEASE_MARGIN_SEC, grantAwsCredentials } from '../../src/vault/aws-credentials';
 import { VaultError } from '../../src/vault/vault-error';
 import { VaultDouble, type VaultDoubleOptions } from '../doubles/vault';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { resolveVaultEnv } from '../../src/vault/resolve-vault-env';
 import { VaultClient, type VaultClientLike, type VaultSecretData } from '../../src/vault/vault-client';
 import { VaultError, type VaultErrorCode } from '../../src/vault/vault-error';

@@ -4,7 +4,7 @@
 // and caps renewals at its max TTL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { RENEW_MARGIN_SEC, userpassLogin } from '../../src/vault/vault-auth';
 import { VaultError } from '../../src/vault/vault-error';
 import { VaultHttp } from '../../src/vault/vault-http';

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { loadVaultConfig } from '../../src/vault/load-vault-config';
 import { VaultClient } from '../../src/vault/vault-client';
 import { vaultConfigFromEnv, type VaultConfig } from '../../src/vault/vault-config';

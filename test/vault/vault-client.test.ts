@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryLogger } from '../../src/log/logger';
+import { memoryLogger } from '../../src/logging/logger';
 import { VaultClient } from '../../src/vault/vault-client';
 import { VaultError, type VaultErrorCode } from '../../src/vault/vault-error';
 import { VaultDouble } from '../doubles/vault';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
 import { systemClock } from '../../src/clock';
 import type { LogFrame } from '../../src/docker/engine-api';
-import { memoryLogger } from '../../src/log/logger';
-import { SyslogRelay, type SyslogRelayOptions, type SyslogRelaySettings } from '../../src/logs/syslog-relay';
+import { memoryLogger } from '../../src/logging/logger';
+import { SyslogRelay, type SyslogRelayOptions, type SyslogRelaySettings } from '../../src/relay/syslog-relay';
 import { FakeLogEngine, SlowSocket, UdpListener } from './fake-log-engine';
 import { retainedHeap } from './heap';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameMark } from '../../src/logs/log-catch-up';
+import { FrameMark } from '../../src/relay/log-catch-up';
 
 function markOf(stream: 'stdout' | 'stderr', text: string, offset = 0): FrameMark {
   const mark = new FrameMark();

@@ -17,7 +17,7 @@ import type * as dnsPromises from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Clock } from '../clock';
 import { EngineError, type EngineApi, type LogStream } from '../docker/engine-api';
-import type { Logger } from '../log/logger';
+import type { Logger } from '../logging/logger';
 import { LineSplitter } from './line-splitter';
 import { catchUpLog, FrameMark, relayLogAfter } from './log-catch-up';
 import { RelayRecordBuilder, type StreamName } from './relay-record';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSyslogAddress } from '../../src/logs/syslog-address';
+import { parseSyslogAddress } from '../../src/relay/syslog-address';
 
 test('host:port, IPv4, bracketed IPv6 and an empty host', () => {
   assert.deepEqual(parseSyslogAddress('127.0.0.1:514'), { host: '127.0.0.1', port: 514 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   MAX_DATAGRAM_BYTES, RelayRecordBuilder, formatRfc3339, goJsonString, levelFor, splitByEncodedSize,
-} from '../../src/logs/relay-record';
+} from '../../src/relay/relay-record';
 
 const T = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FdWriter } from '../../src/log/fd-writer';
+import { FdWriter } from '../../src/logging/fd-writer';
 
 const at = (): Date => new Date('2026-11-30T12:00:00.000Z');
 

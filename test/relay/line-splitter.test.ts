@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LineSplitter, utf8Boundary } from '../../src/logs/line-splitter';
+import { LineSplitter, utf8Boundary } from '../../src/relay/line-splitter';
 
 /** Feeds the chunks, then flushes; returns every line as text. */
 function run(chunks: (string | Buffer)[], maxLineBytes?: number): string[] {

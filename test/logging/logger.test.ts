@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger, memoryLogger } from '../../src/log/logger';
+import { createLogger, memoryLogger } from '../../src/logging/logger';
 
 test('lines look like logrus text and carry child fields', () => {
   const lines: string[] = [];
