@@ -1,10 +1,11 @@
 // `npm run bench`: runs every benchmark section and writes BENCHMARKS.md. A benchmark, not a
-// test: it asserts nothing, it reports. Sections: BENCH_ONLY=executor,sidecar,health,relay.
+// test: it asserts nothing, it reports. Sections: BENCH_ONLY=executor,sidecar,health,relay,disconnects.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { BenchSection } from './bench-kit';
 import { executorBench } from './executor-bench';
+import { agentDisconnectsBench } from './agent-disconnects';
 import { healthChecksBench } from './health-checks';
 import { relayThroughputBench } from './relay-throughput';
 import { sidecarPollingBench } from './sidecar-polling';
@@ -14,6 +15,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   sidecar: sidecarPollingBench,
   health: healthChecksBench,
   relay: relayThroughputBench,
+  disconnects: agentDisconnectsBench,
 };
 
 function shebang(): string {
