@@ -9,7 +9,8 @@ import { BenchSection, mb, median, sleep, smapsKb, startSiblings, table } from '
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 12);
 const LABEL = 'sidecar-executor.bench=1';
-// Exits on SIGTERM with 143, as a process killed by SIGTERM would: TASK_KILLED (CONTRACT §5).
+// Exits on SIGTERM with 143, as a process killed by SIGTERM would: TASK_KILLED
+// (docs/status-updates.md).
 const TERM_KILLED_CMD = 'sh -c "trap \'exit 143\' TERM; while true; do sleep 0.05; done"';
 
 function task(taskId: string, cmd: string) {

@@ -1,8 +1,8 @@
-// What the task's own health checks cost (CONTRACT §13), beside the Sidecar polling section: the
-// built executor running busybox httpd on a BRIDGE network, checked every second, measured over a
-// fixed window in CPU time, against the same executor and task without a check; then the private
-// memory of ten executors at once with HTTP checks, against ten without, sampled every second.
-// Budgets: at most 2 ms CPU per check, at most 8.5 MB private per executor.
+// What the task's own health checks cost (docs/health-checks.md), beside the Sidecar polling
+// section: the built executor running busybox httpd on a BRIDGE network, checked every second,
+// measured over a fixed window in CPU time, against the same executor and task without a check;
+// then the private memory of ten executors at once with HTTP checks, against ten without, sampled
+// every second. Budgets: at most 2 ms CPU per check, at most 8.5 MB private per executor.
 import type { HealthCheck } from '../src/mesos/types';
 import { docker, startRun, type Run } from '../test/e2e/harness';
 import { cpuTimeMs, mb, median, sleep, smapsKb, startSiblings, table, type BenchSection } from './bench-kit';

@@ -1,4 +1,4 @@
-// Syslog relay throughput and memory (issue 5, CONTRACT §9): a container prints short lines as
+// Syslog relay throughput and memory (docs/log-relay.md): a container prints short lines as
 // fast as it can; the built executor relays them to a UDP listener on 127.0.0.1 while
 // `docker logs -f <id> > /dev/null` follows the same container in the same run. Both readers
 // start before the flood (the container sleeps 1 s first) and are timed from the flood's start to
@@ -209,7 +209,7 @@ export async function relayThroughputBench(): Promise<BenchSection> {
         'that reader has read the last one: for the Docker CLI, when the bytes it has written to /dev/null (/proc/<pid>/io) reach what `seq` printed; for the relay, ' +
         'when the listener has received every line\'s datagram. Ratio = relay / docker logs -f. Memory: the executor\'s ' +
         `Private_Clean + Private_Dirty, sampled every ${SAMPLE_MS} ms (beside two idle node siblings): idle = the task running before the flood, ` +
-        'steady = median during the flood (until the relay has sent the last line), peak = highest sample. Goal (issue 5): ratio >= 0.8, steady <= 10 MB.',
+        'steady = median during the flood (until the relay has sent the last line), peak = highest sample. Goal: ratio >= 0.8, steady <= 10 MB.',
       '',
       ...table(
         ['run', 'container printed lines/s', 'docker logs -f lines/s', 'relay lines/s', 'ratio', 'relay sent / dropped', 'received (of printed)', 'idle MB', 'steady MB', 'peak MB', 'executor CPU ms / 1k lines', `host CPU busy (${availableParallelism()} CPUs)`],

@@ -1,4 +1,4 @@
-// What Sidecar health checking costs (issue 4, CONTRACT §6): the built executor running a real
+// What Sidecar health checking costs (docs/health-checks.md): the built executor running a real
 // task, checking the Sidecar double every second, measured over a fixed window in CPU time and
 // private memory; beside it the same executor with checks off, so the cost per check is the
 // difference; then ten executors polling one Sidecar at once, as on a busy agent.

@@ -1,6 +1,6 @@
 #!/bin/bash
-# The task's executor command (CONTRACT §10). It copies the installed executor into the task's
-# sandbox and runs the copy, so the installed one can be upgraded under running tasks; it
+# The task's executor command (docs/wrapper-and-install.md). It copies the installed executor into
+# the task's sandbox and runs the copy, so the installed one can be upgraded under running tasks; it
 # sources an optional site environment first; and when the executor is gone it stops any
 # container of this task still running, so no container outlives its executor.
 SIDECAR_EXECUTOR_PATH="${SIDECAR_EXECUTOR_PATH:-/opt/mesos/sidecar-executor}"

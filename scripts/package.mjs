@@ -1,14 +1,14 @@
 // `npm run package`: the release artifacts, into dist/, from a built checkout (`npm run build`
 // first, which the npm script does):
 // - sidecar-executor-<version>.tar.gz: the executor (and the file of its operator commands),
-//   executor.sh, README and LICENSE, as the Go project's release tarball holds them;
+//   executor.sh, README, docs/ and LICENSE, as the Go project's release tarball holds them;
 // - sidecar-executor_<version>_all.deb: /opt/mesos/sidecar-executor, its tools file beside it,
 //   and /opt/mesos/executor.sh.
 //   dpkg unpacks each file beside the old one and renames it into place, so an upgrade under
 //   running tasks replaces both atomically (running tasks run their own sandbox copies anyway);
 // - sidecar-executor-<version>.tgz (`npm pack`): `npm install -g` of it gives the command.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,6 +37,8 @@ try {
   place(join(root, 'scripts', 'executor.sh'), join(tree, 'executor.sh'), 0o755);
   place(join(root, 'README.md'), join(tree, 'README.md'), 0o644);
   place(join(root, 'LICENSE'), join(tree, 'LICENSE'), 0o644);
+  // The README's links lead into docs/.
+  for (const doc of readdirSync(join(root, 'docs'))) place(join(root, 'docs', doc), join(tree, 'docs', doc), 0o644);
   const tarball = join(root, 'dist', `${name}.tar.gz`);
   run('tar', ['-C', join(work, 'tar'), '--owner=0', '--group=0', '-czf', tarball, name]);
 

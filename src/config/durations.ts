@@ -1,5 +1,5 @@
-// Duration parsing for the two syntaxes operators already write: Go's (EXECUTOR_* settings,
-// CONTRACT §2) and Mesos's (MESOS_* variables set by the agent, CONTRACT §1). Both return
+// Duration parsing for the two syntaxes operators already write: Go's (EXECUTOR_* settings)
+// and Mesos's (MESOS_* variables set by the agent), both in docs/settings.md. Both return
 // milliseconds, possibly fractional, or undefined when the text is not a duration.
 
 const GO_UNITS: Record<string, number> = {

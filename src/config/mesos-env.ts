@@ -1,4 +1,4 @@
-// What the Mesos agent tells its executor through the environment (CONTRACT §1). Pure.
+// What the Mesos agent tells its executor through the environment (docs/settings.md). Pure.
 import { parseBool } from './parse-bool';
 import { parseMesosDuration } from './durations';
 import { SettingsError } from './settings';

@@ -1,4 +1,4 @@
-// Go's strconv.ParseBool, because operators' task definitions already use its spellings (CONTRACT §2).
+// Go's strconv.ParseBool: operators' task definitions already use its spellings (docs/settings.md).
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 

@@ -1,5 +1,5 @@
-// The executor's EXECUTOR_* settings (CONTRACT §2): parsed once at start-up from the environment
-// into a frozen object. Pure: the caller passes the environment and the OS hostname.
+// The executor's EXECUTOR_* settings (docs/settings.md): parsed once at start-up from the
+// environment into a frozen object. Pure: the caller passes the environment and the OS hostname.
 //
 // As the Go original's envconfig reads them: `EXECUTOR_<NAME>`, else the bare `<NAME>` (sites set
 // `DEBUG`, `SIDECAR_URL`, `KILL_TASK_TIMEOUT` ... in executor-environment.sh), else the default.
@@ -31,7 +31,7 @@ export interface Settings {
   readonly containerLogsStdout: boolean;
   readonly sendDockerLabels: readonly string[];
   readonly logHostname: string;
-  /** A Vault AWS secrets engine role: the task gets its own AWS credentials (CONTRACT §8). */
+  /** A Vault AWS secrets engine role: the task gets its own AWS credentials (docs/vault-and-aws.md). */
   readonly awsRole: string;
   /** The credentials' lease is renewed to this (0: not renewed). */
   readonly awsRoleTtlMs: number;
@@ -54,7 +54,7 @@ type Kind = 'int' | 'seconds' | 'duration' | 'bool' | 'string' | 'url' | 'hostpo
 
 interface Spec { name: string; key: keyof Settings; kind: Kind; fallback: string }
 
-/** The settings table, in the Go original's order; `name` is the CamelCase name of CONTRACT §2. */
+/** The settings table, in the Go original's order; `name` is the CamelCase name in docs/settings.md. */
 export const SETTING_SPECS: readonly Spec[] = [
   { name: 'KillTaskTimeout', key: 'killTaskTimeoutSec', kind: 'seconds', fallback: '5' },
   { name: 'HttpTimeout', key: 'httpTimeoutMs', kind: 'duration', fallback: '2s' },

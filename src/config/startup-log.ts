@@ -1,4 +1,4 @@
-// What the executor logs about itself at start-up (CONTRACT §2): its settings, then the
+// What the executor logs about itself at start-up (docs/settings.md): its settings, then the
 // environment variables an operator debugging a task needs, never a secret. Pure.
 import { Settings, SETTING_SPECS } from './settings';
 import { formatGoDuration } from './durations';

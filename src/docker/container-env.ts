@@ -1,4 +1,4 @@
-// The container's environment, in the order CONTRACT §4 fixes (and the Go original's
+// The container's environment, in the order docs/containers.md gives (and the Go original's
 // EnvForTask produced, so a later duplicate overrides an earlier one the same way):
 // ExecutorInfo command environment, `env` parameters, SIDECAR_SEEDS, MESOS_PORT_*,
 // MESOS_HOSTNAME, SERVICE_NAME, ENVIRONMENT_NAME, SERVICE_VERSION.

@@ -1,5 +1,5 @@
-// cgroup limits from the task's resources (CONTRACT §4), applied only when the operator asked.
-// As in the Go original's setCpuLimit, UseCpuShares only chooses *how* the CPU limit is
+// cgroup limits from the task's resources (docs/containers.md), applied only when the operator
+// asked. As in the Go original's setCpuLimit, UseCpuShares only chooses *how* the CPU limit is
 // enforced: without ForceCpuLimit no CPU setting is made at all, with both it is CpuShares
 // instead of the CFS quota.
 import type { TaskInfo } from '../mesos/types';

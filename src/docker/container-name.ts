@@ -1,5 +1,5 @@
-// The container's name (CONTRACT §4): `mesos-` + the RFC 4122 version 5 UUID of the task id in
-// the nil namespace, exactly as the Go original's uuid.NewSHA1(uuid.NIL, taskId). The name must
+// The container's name (docs/containers.md): `mesos-` + the RFC 4122 version 5 UUID of the task id
+// in the nil namespace, exactly as the Go original's uuid.NewSHA1(uuid.NIL, taskId). The name must
 // match byte for byte: the wrapper script, dashboards and the Mesos agent's own Docker cleanup
 // find our containers by it, and a task id may hold characters Docker refuses in names.
 import { sha1 } from './sha1';

@@ -1,5 +1,5 @@
-// Mesos DockerInfo.network to Docker's NetworkMode (CONTRACT §4). HOST is mesos.proto's default,
-// so an absent network is host networking, as the agent itself would run it.
+// Mesos DockerInfo.network to Docker's NetworkMode (docs/containers.md). HOST is mesos.proto's
+// default, so an absent network is host networking, as the agent itself would run it.
 import type { TaskInfo } from '../mesos/types';
 import { TaskInvalidError } from './task-invalid-error';
 

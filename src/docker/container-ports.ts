@@ -1,4 +1,4 @@
-// Port mappings to EXPOSE, host bindings and MESOS_PORT_* variables (CONTRACT §4).
+// Port mappings to EXPOSE, host bindings and MESOS_PORT_* variables (docs/containers.md).
 // A port of 0 counts as absent: host_port and container_port are required uint32s in
 // mesos.proto, so an agent sends 0 for "not set" and the Go original (mesos-go v1, plain
 // uint32s) skipped 0 the same way; an expose-only mapping arrives as `host_port: 0`.

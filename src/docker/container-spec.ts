@@ -1,7 +1,8 @@
-// TaskInfo to the Docker create body (CONTRACT §4): one pure function of explicit inputs, so
-// every rule is tested without Docker (STYLE: pure code and I/O in separate files). It checks
+// TaskInfo to the Docker create body (docs/containers.md): one pure function of explicit inputs, so
+// every rule is tested without Docker (pure code and I/O live in separate files). It checks
 // the task first and throws TaskInvalidError for anything it cannot run, which the lifecycle
-// reports as TASK_FAILED / REASON_TASK_INVALID before pulling or creating anything (§5).
+// reports as TASK_FAILED / REASON_TASK_INVALID before pulling or creating anything
+// (docs/status-updates.md).
 import type { TaskInfo } from '../mesos/types';
 import { parseBool } from '../config/parse-bool';
 import type { CreateBody } from './engine-api';
@@ -25,7 +26,7 @@ export interface SpecContext {
   hostCpus: number;
   /** TASK_HOST, the agent's name as the scheduler knows it (MESOS_HOSTNAME). */
   taskHost: string | undefined;
-  /** Sidecar seed hostnames when SeedSidecar fetched them (§7); undefined leaves SIDECAR_SEEDS out. */
+  /** Sidecar seed hostnames when SeedSidecar fetched them; undefined leaves SIDECAR_SEEDS out. */
   sidecarSeeds: string[] | undefined;
   /** ShellCommandQuoting: split executor.ShellCommand with shell quoting, not on every space. */
   shellCommandQuoting?: boolean;
@@ -64,7 +65,7 @@ function checkedImage(task: TaskInfo): string {
 }
 
 /**
- * The container's command from executor.ShellCommand (§4). By default exactly as the Go original,
+ * The container's command from executor.ShellCommand. By default exactly as the Go original,
  * `strings.Split(cmd, " ")`: every single space separates words, quotes and backslashes are
  * literal, tasks in production rely on it. With ShellCommandQuoting, shell quoting: `sh -c "echo
  * a b"` is 3 words, and an unbalanced quote makes the task invalid.

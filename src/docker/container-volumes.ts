@@ -1,4 +1,4 @@
-// Volumes to Docker bind strings, `host_path:container_path[:ro]` (CONTRACT §4). **(better)**
+// Volumes to Docker binds, `host_path:container_path[:ro]` (docs/containers.md). **(better)**
 // The Go original dereferenced host_path unchecked and crashed on a Mesos volume that has none
 // (an image or a `source` volume); such a task is invalid, with a message naming the volume.
 import type { TaskInfo } from '../mesos/types';

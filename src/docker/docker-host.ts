@@ -1,4 +1,4 @@
-// Where the Docker Engine is and how to speak to it (CONTRACT §11), from the variables
+// Where the Docker Engine is and how to speak to it (docs/docker-connection.md), from the variables
 // go-dockerclient's NewClientFromEnv reads: DOCKER_HOST (`unix:///path` or `tcp://host[:port]`,
 // else /var/run/docker.sock), DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (TLS for tcp://, see
 // docker-tls.ts), DOCKER_API_VERSION (paths prefixed `/v<version>`). A value we cannot use is a

@@ -1,5 +1,5 @@
-// `container.docker.parameters` are `docker run` flags as key/value pairs (CONTRACT §4). The Go
-// original matched keys exactly (`label`, `env`, `cap-add`, `cap-drop`, `volume-driver`) and
+// `container.docker.parameters` are `docker run` flags as key/value pairs (docs/containers.md). The
+// Go original matched keys exactly (`label`, `env`, `cap-add`, `cap-drop`, `volume-driver`) and
 // kept the order they were given in; both matter, since env order and "last one wins" follow it.
 import type { TaskInfo } from '../mesos/types';
 

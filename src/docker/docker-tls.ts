@@ -1,11 +1,11 @@
-// TLS to a tcp:// Docker engine, set up as go-dockerclient's NewClientFromEnv does (CONTRACT §11):
-// ca.pem, cert.pem and key.pem in one directory. Like its NewVersionedTLSClient we skip a file
-// that does not exist: without ca.pem the engine's certificate is not verified (InsecureSkipVerify),
-// without both cert.pem and key.pem no client certificate is sent. Each gap is a warning here, not
-// silence. A file that exists but cannot be read or parsed is an error there and here. Errors and
-// warnings name files, never their content (key.pem is a secret).
-// node:tls is loaded only by dockerTlsOptions, called only when TLS is on: it costs memory.
-// Named imports, as in docker-host.ts: they keep esbuild from copying the whole module.
+// TLS to a tcp:// Docker engine, set up as go-dockerclient's NewClientFromEnv does
+// (docs/docker-connection.md): ca.pem, cert.pem and key.pem in one directory. Like its
+// NewVersionedTLSClient we skip a file that does not exist: without ca.pem the engine's certificate
+// is not verified (InsecureSkipVerify), without both cert.pem and key.pem no client certificate is
+// sent. Each gap is a warning here, not silence. A file that exists but cannot be read or parsed is
+// an error there and here. Errors and warnings name files, never their content (key.pem is a
+// secret). node:tls is loaded only by dockerTlsOptions, called only when TLS is on: it costs
+// memory. Named imports, as in docker-host.ts: they keep esbuild from copying the whole module.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TlsOptions } from '../http/http-request';

@@ -1,4 +1,4 @@
-// What the executor needs from the Docker Engine, in our own types (STYLE: interfaces named by
+// What the executor needs from the Docker Engine, in our own types (interfaces named by
 // role, holding only the methods we call). Implemented over the Engine HTTP API by
 // engine-client.ts; faked in unit tests.
 import type { Readable } from 'node:stream';

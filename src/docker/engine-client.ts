@@ -27,7 +27,7 @@ export interface EngineClientOptions {
 const DEFAULT_TIMEOUT_MS = 60_000;
 /**
  * How long after the stop timeout the engine may take to answer a stop: after the SIGKILL it only
- * waits for the process to go. Longer means a hung engine (CONTRACT §12): the stop is retried.
+ * waits for the process to go. Longer means a hung engine (docs/faults.md): the stop is retried.
  */
 const STOP_ANSWER_MARGIN_MS = 10_000;
 /** A pull that reports no progress for this long is stalled (a hung engine or registry). */
@@ -47,7 +47,7 @@ export class DockerEngineClient implements EngineApi {
   }
 
   async imageExists(image: string): Promise<boolean> {
-    // Inspect alone is not an exact match (CONTRACT §4): it also finds images by id prefix.
+    // Inspect alone is not an exact match (docs/containers.md): it also finds images by id prefix.
     const res = await this.#call('GET', `/images/${encodeRef(image)}/json`);
     if (res.status === 404) return false;
     if (res.status !== 200) throw this.#statusError(res, `inspecting image ${image}`);
@@ -72,7 +72,7 @@ export class DockerEngineClient implements EngineApi {
     try {
       // No overall timeout: a big image takes as long as it takes, and the registry client
       // inside dockerd has its own timeouts and reports them in the stream. But the engine must
-      // answer, and then report progress (CONTRACT §12: a hung engine must not hang the launch).
+      // answer, and then report progress (docs/faults.md: a hung engine must not hang the launch).
       res = await requestStream({
         method: 'POST', url: this.#url(`/images/create?${query}`), socketPath: this.#socketPath(), tls: this.#tls(),
         headers: auth ? { 'x-registry-auth': encodeRegistryAuth(auth) } : {}, timeoutMs: this.#timeoutMs,
@@ -120,7 +120,7 @@ export class DockerEngineClient implements EngineApi {
   }
 
   async waitContainer(id: string, bounds: RequestBounds = {}): Promise<number> {
-    // Long-lived on purpose (CONTRACT §5: the exit is noticed at once): no timeout unless asked.
+    // Long-lived on purpose (the exit is noticed at once): no timeout unless asked.
     const res = await this.#call('POST', `/containers/${encodeURIComponent(id)}/wait`, { timeoutMs: bounds.timeoutMs ?? null, signal: bounds.signal });
     if (res.status !== 200) throw this.#statusError(res, `waiting for container ${id}`, 'E_NO_SUCH_CONTAINER');
     return (parseJson(res.body, `waiting for container ${id}`) as { StatusCode: number }).StatusCode;
@@ -142,7 +142,7 @@ export class DockerEngineClient implements EngineApi {
   }
 
   async stopContainer(id: string, timeoutSec: number, bounds: RequestBounds = {}): Promise<void> {
-    // Rounded up: a fractional grace period (CONTRACT §5 kill_policy) must not be cut short.
+    // Rounded up: a fractional grace period (a kill_policy's) must not be cut short.
     const t = Math.max(0, Math.ceil(timeoutSec));
     // The engine answers only after the container is gone: up to t seconds, then the SIGKILL.
     // bounds.timeoutMs can only shorten that (a SHUTDOWN's grace period ends first).
@@ -163,7 +163,7 @@ export class DockerEngineClient implements EngineApi {
   async removeContainer(id: string): Promise<void> {
     const res = await this.#call('DELETE', `/containers/${encodeURIComponent(id)}?force=1&v=1`);
     if (res.status === 204 || res.status === 404) return;
-    // Someone else (the wrapper script's clean-up, CONTRACT §10) is already removing it.
+    // Someone else (the wrapper script's clean-up) is already removing it.
     if (res.status === 409 && /already in progress/i.test(engineMessage(res.body))) return;
     throw this.#statusError(res, `removing container ${id}`);
   }

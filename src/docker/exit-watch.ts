@@ -1,5 +1,5 @@
-// Watches one container until it exits, through Docker engine restarts and hangs (CONTRACT §12).
-// The Engine API's wait notices an exit at once (CONTRACT §5), but its connection breaks when
+// Watches one container until it exits, through Docker engine restarts and hangs (docs/faults.md).
+// The Engine API's wait notices an exit at once, but its connection breaks when
 // dockerd restarts, and a break is not an exit: with live-restore the container runs on. So a
 // broken wait is followed by inspections, retried with backoff until the engine answers: still
 // running means wait again (re-attached); exited means the real exit code; unknown to the engine

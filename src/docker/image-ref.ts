@@ -1,4 +1,4 @@
-// Docker image references, `[registry[:port]/]repo[:tag][@digest]`. Two uses (CONTRACT §4):
+// Docker image references, `[registry[:port]/]repo[:tag][@digest]`. Two uses (docs/containers.md):
 // - validation before anything is pulled, so a task whose image Docker would refuse fails as
 //   TASK_INVALID with a message naming the mistake instead of an opaque pull error;
 // - the tag that becomes SERVICE_VERSION. **(better)** The Go original took the text after the
@@ -92,8 +92,8 @@ export function parseImageRef(image: string): ImageRefResult {
 }
 
 /**
- * The image's tag (SERVICE_VERSION, CONTRACT §4): the text after the last `:` that follows the
- * last `/`, once any `@digest` is set aside. `registry:5000/app` and `app@sha256:…` have none.
+ * The image's tag (SERVICE_VERSION, docs/containers.md): the text after the last `:` that follows
+ * the last `/`, once any `@digest` is set aside. `registry:5000/app` and `app@sha256:…` have none.
  */
 export function imageTag(image: string): string | undefined {
   const at = image.indexOf('@');
@@ -112,7 +112,7 @@ export function repositoryOf(ref: ImageRef): string {
 /**
  * The repository as Docker lists it in RepoTags and RepoDigests (its "familiar" form): Docker
  * Hub's domain and the `library/` of official images left out, so `docker.io/library/busybox`
- * and `busybox` compare equal in the exact-tag check (CONTRACT §4).
+ * and `busybox` compare equal in the exact-tag check (docs/containers.md).
  */
 export function familiarRepository(ref: ImageRef): string {
   const hub = ref.domain === undefined || ref.domain === 'docker.io' || ref.domain === 'index.docker.io';

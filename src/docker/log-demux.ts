@@ -3,8 +3,8 @@
 // 2 stderr, 3 a daemon error), three zero bytes, a big-endian uint32 length — then the payload.
 // HTTP chunks do not align with frames, so, like undici's ByteParser, chunks are kept in a list
 // with a byte count and a state, and joined only when a whole header or payload is present: a
-// frame inside one chunk costs no copy. CONTRACT §5 (exit output to stdout/stderr) and §9 (the
-// relay sets the level by stream) both need stdout and stderr kept apart.
+// frame inside one chunk costs no copy. The failure-log copy (container stdout to ours, stderr to
+// ours) and the relay (which sets the level by stream) both need stdout and stderr kept apart.
 import { ChunkQueue } from '../bytes/chunk-queue';
 import type { LogFrameSink } from './engine-api';
 

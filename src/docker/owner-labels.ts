@@ -1,5 +1,5 @@
 // Labels naming the executor process that owns a container, and the verdict on whether that
-// owner is certainly gone (CONTRACT §12). An agent destroying an executor SIGKILLs its whole
+// owner is certainly gone (docs/faults.md). An agent destroying an executor SIGKILLs its whole
 // process group, wrapper included, so no trap stops the container; the next executor on the
 // host finds it by these labels. A pid alone is not enough (pids are reused), nor is a pid in
 // another pid namespace comparable with ours: the owner is gone only when, in our namespace, no

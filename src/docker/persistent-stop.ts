@@ -1,4 +1,4 @@
-// Stops a container even when the Docker engine hangs (CONTRACT §12): each stop request is
+// Stops a container even when the Docker engine hangs (docs/faults.md): each stop request is
 // bounded, and one that fails or goes unanswered is retried with backoff until the engine
 // answers, the container's exit is known, or the caller's deadline (a SHUTDOWN's grace period)
 // passes. Each attempt asks for the whole grace period (capped by the deadline): an engine that

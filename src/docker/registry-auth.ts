@@ -1,8 +1,9 @@
-// Registry credentials for pulls (CONTRACT §4, §11): the Docker config file's `auths` entry (or a
-// legacy ~/.dockercfg's top-level entry) for EXECUTOR_DOCKER_REPOSITORY. `findRegistryAuth` is
-// pure; `loadRegistryAuth` searches the files go-dockerclient's NewAuthConfigurationsFromDockerCfg
-// reads, then again with HOME=/root as the Go executor does, and says which file and entry it
-// used. No error or report ever carries a credential or the file's content.
+// Registry credentials for pulls (docs/docker-connection.md): the Docker config file's
+// `auths` entry (or a legacy ~/.dockercfg's top-level entry) for EXECUTOR_DOCKER_REPOSITORY.
+// `findRegistryAuth` is pure; `loadRegistryAuth` searches the files go-dockerclient's
+// NewAuthConfigurationsFromDockerCfg reads, then again with HOME=/root as the Go executor
+// does, and says which file and entry it used. No error or report ever carries a credential
+// or the file's content.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RegistryAuth } from './engine-api';

@@ -1,6 +1,6 @@
-// Splits the `executor.ShellCommand` label into the container's argv (CONTRACT §4, **(better)**):
-// the Go original split on single spaces, so `sh -c "echo a b"` became five words and no
-// command with a quoted argument could be written. The rules are the POSIX shell's quoting
+// Splits the `executor.ShellCommand` label into the container's argv (docs/containers.md,
+// **(better)**): the Go original split on single spaces, so `sh -c "echo a b"` became five words
+// and no command with a quoted argument could be written. The rules are the POSIX shell's quoting
 // rules and nothing else: the words go to Docker as an exec-form Cmd, with no shell in between,
 // so there is no expansion, globbing, comment or operator to honour; `$`, `*`, `#`, `;` stay
 // literal characters.

@@ -1,7 +1,7 @@
-// The container's Docker labels, from `label` parameters (CONTRACT §4): `k=v` split at the first
-// `=`, entries without `=` ignored, a later duplicate key winning, as in the Go original's
+// The container's Docker labels, from `label` parameters (docs/containers.md): `k=v` split at the
+// first `=`, entries without `=` ignored, a later duplicate key winning, as in the Go original's
 // LabelsForTask. Separate from the create body because the lifecycle needs them on their own:
-// SidecarDiscover (§6) and the labels named in SendDockerLabels (§9).
+// SidecarDiscover and the labels named in SendDockerLabels.
 import type { TaskInfo } from '../mesos/types';
 import { parameterValues } from './docker-parameters';
 

@@ -1,7 +1,7 @@
-// TaskStatus.container_status of TASK_RUNNING (CONTRACT §13), as the Mesos Docker executor
-// (src/docker/executor.cpp) fills it: one NetworkInfo, a copy of the task's first network_info
-// when it has one, with the container's addresses (the IPv4 one, then the IPv6 one, whose
-// protocol is set; IPv4 is the proto's default). A container without addresses of its own
+// TaskStatus.container_status of TASK_RUNNING (docs/status-updates.md), as the Mesos Docker
+// executor (src/docker/executor.cpp) fills it: one NetworkInfo, a copy of the task's first
+// network_info when it has one, with the container's addresses (the IPv4 one, then the IPv6 one,
+// whose protocol is set; IPv4 is the proto's default). A container without addresses of its own
 // (host networking) gets none.
 import type { ContainerAddress, EngineApi } from '../docker/engine-api';
 import type { Logger } from '../logging/logger';

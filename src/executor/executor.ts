@@ -1,8 +1,8 @@
-// Wires the agent's events to the one task this executor runs (CONTRACT §5): one task per
-// executor, a second LAUNCH failed without touching the first, KILL/SHUTDOWN/signals stop the
+// Wires the agent's events to the one task this executor runs (docs/status-updates.md): one task
+// per executor, a second LAUNCH failed without touching the first, KILL/SHUTDOWN/signals stop the
 // container, and after the terminal update the executor waits for its ACKNOWLEDGED and exits,
 // instead of sleeping a fixed 2 s as the Go original did. With checkpointing the agent may be
-// away (restarting) right when the container exits (CONTRACT §12): the executor then stays,
+// away (restarting) right when the container exits (docs/faults.md): the executor then stays,
 // re-subscribing as the driver does, until the update is acknowledged or MESOS_RECOVERY_TIMEOUT
 // passes; no fixed wait may drop the terminal update.
 import type { Logger } from '../logging/logger';
@@ -125,7 +125,7 @@ export class Executor {
       return;
     }
     this.#deps.logger.error(`Giving up on the agent: ${reason}; stopping the task`);
-    // No container outlives its executor (CONTRACT §5).
+    // No container outlives its executor.
     await this.#runner?.stopNow();
     this.#deps.exit(1);
   }

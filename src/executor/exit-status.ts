@@ -1,4 +1,4 @@
-// Container exit code to terminal task state (CONTRACT §5). Pure.
+// Container exit code to terminal task state (docs/status-updates.md). Pure.
 import type { TaskState } from '../mesos/types';
 
 export function exitCodeToState(code: number | undefined): TaskState {

@@ -1,6 +1,7 @@
 // On a non-zero exit the container's own recent output is copied to the executor's stdout and
-// stderr, so it lands in the Mesos sandbox logs (CONTRACT §5). On a full sandbox disk the copy
-// stops at the first write that fails: the rest would fail too, and the terminal update waits.
+// stderr, so it lands in the Mesos sandbox logs (docs/status-updates.md). On a full sandbox
+// disk the copy stops at the first write that fails: the rest would fail too, and the
+// terminal update waits.
 import { EngineError, type EngineApi } from '../docker/engine-api';
 import type { OutputStream } from '../logging/fd-writer';
 import type { Logger } from '../logging/logger';

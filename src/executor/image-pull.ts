@@ -1,4 +1,4 @@
-// Pulls with up to 5 attempts, as the Go original does (CONTRACT §4): registries hiccup.
+// Pulls with up to 5 attempts, as the Go original does (docs/containers.md): registries hiccup.
 import type { Clock } from '../clock';
 import type { EngineApi, RegistryAuth } from '../docker/engine-api';
 import type { Logger } from '../logging/logger';

@@ -1,4 +1,4 @@
-// The container's last words in the terminal message (CONTRACT §13), as the kubelet's
+// The container's last words in the terminal message (docs/status-updates.md), as the kubelet's
 // FallbackToLogsOnError puts them in the termination message: on a non-zero exit, the tail of its
 // output, at most 2 KiB or 80 lines, whichever is less, cut at a line boundary. Read once, after
 // the exit, with the Engine API logs' `tail` (nothing is kept while the task runs), bounded in

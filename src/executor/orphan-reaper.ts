@@ -1,4 +1,4 @@
-// Stops the containers whose executor is certainly gone (CONTRACT §12), run once by an executor
+// Stops the containers whose executor is certainly gone (docs/faults.md), run once by an executor
 // starting on the host: an agent that destroys an executor SIGKILLs its whole process group, so
 // neither the executor nor the wrapper's trap can stop the container, which would run forever.
 // Each stop is logged; a container whose owner may be alive is never touched (owner-labels.ts).

@@ -1,4 +1,4 @@
-// The task's AWS credentials (AwsRole, CONTRACT §8) across its life: got just before the
+// The task's AWS credentials (AwsRole, docs/vault-and-aws.md) across its life: got just before the
 // container is created, the task stopped ahead of the lease's end (so the scheduler replaces it
 // with fresh credentials), and given back when the task ends, whatever happened, within a bound
 // so that a hung Vault cannot hold up the executor's exit. Only types come from the Vault side:

@@ -1,8 +1,8 @@
-// One task's life as one container (CONTRACT §5): STARTING, launch (seeds, spec, Vault, pull,
-// create, start), RUNNING, then the exit, noticed at once through the Engine API's wait, mapped
-// to a terminal state. Kill, unhealthy verdicts and shutdown all end in the same place: the
+// One task's life as one container (docs/status-updates.md): STARTING, launch (seeds, spec, Vault,
+// pull, create, start), RUNNING, then the exit, noticed at once through the Engine API's wait,
+// mapped to a terminal state. Kill, unhealthy verdicts and shutdown all end in the same place: the
 // container stops, and the terminal update follows from its exit code. A Docker engine that
-// restarts or hangs (CONTRACT §12) changes none of that: the exit watch re-attaches, stops are
+// restarts or hangs (docs/faults.md) changes none of that: the exit watch re-attaches, stops are
 // retried, and the only update sent without a confirmed exit is the one a SHUTDOWN's grace
 // period forces, which says the engine did not answer.
 import type { Clock } from '../clock';
@@ -21,7 +21,8 @@ import { logContainerSettings } from './launch-log';
 import { pullWithRetries } from './image-pull';
 import type { LogRelay, Stoppable, TaskServices } from './task-services';
 import { AWS_RELEASE_MS, TaskAwsCredentials } from './task-aws-credentials';
-// Native health checks, max_completion_time, last words, addresses (CONTRACT §13).
+// Native health checks, max_completion_time, last words, addresses (docs/health-checks.md,
+// docs/status-updates.md).
 import { sleepLong } from '../clock';
 import type { ContainerAddress } from '../docker/engine-api';
 import type { ContainerStatus } from '../mesos/types';
@@ -80,7 +81,10 @@ export class TaskRunner {
   #containerId: string | undefined;
   #stopReason: string | undefined;
   #unhealthy: string | undefined;
-  /** The AwsRole credentials (CONTRACT §8), and why the task was stopped when their lease nears its end. */
+  /**
+   * The AwsRole credentials (docs/vault-and-aws.md), and why the task was stopped when their
+   * lease nears its end.
+   */
   readonly #aws: TaskAwsCredentials;
   #awsLeaseEnding: string | undefined;
   /** Aborted once the container's exit (or disappearance) is known: ends stops and the drain. */
@@ -93,7 +97,7 @@ export class TaskRunner {
   #deadline: number | undefined;
   #deadlinePassed!: () => void;
   readonly #deadlineReached = new Promise<void>((resolve) => { this.#deadlinePassed = resolve; });
-  // ---- CONTRACT §13: native health checks, max_completion_time, addresses ----
+  // ---- Native health checks, max_completion_time, addresses (docs/health-checks.md) ----
   #nativeCheck: NativeHealthCheck | undefined;
   #nativeHealth: Stoppable | undefined;
   /** Why the task's own health check failed it. */
@@ -174,7 +178,7 @@ export class TaskRunner {
       try {
         await engine.startContainer(id);
       } catch (err) {
-        // Nothing is left behind after a failed launch (CONTRACT §5).
+        // Nothing is left behind after a failed launch (docs/status-updates.md).
         await engine.removeContainer(id).catch((e: Error) => this.#log.error('Could not remove the container that failed to start', { error: e.message }));
         this.#containerId = undefined;
         throw err;
@@ -258,7 +262,7 @@ export class TaskRunner {
     return this.#terminal(state, fields);
   }
 
-  /** The terminal state and fields for a container's exit (CONTRACT §5, §13). */
+  /** The terminal state and fields for a container's exit (docs/status-updates.md). */
   #exitStatus(exit: ContainerExit & { kind: 'exited' }, spec: ContainerSpec): [TaskState, StatusFields] {
     const endedByExecutor = this.#endedByExecutor(exit.code);
     if (endedByExecutor) return endedByExecutor;
@@ -293,7 +297,7 @@ export class TaskRunner {
     bound.abort();
   }
 
-  /** KILL, SHUTDOWN or a signal: TASK_KILLING, drain in Sidecar, then stop (CONTRACT §5, §6). */
+  /** KILL, SHUTDOWN or a signal: TASK_KILLING, drain in Sidecar, then stop (docs/status-updates.md). */
   async kill(request: KillRequest): Promise<void> {
     if (this.#terminalUuid !== undefined || this.#exit.signal.aborted) return;
     const { settings, services, clock } = this.#deps;
@@ -329,8 +333,8 @@ export class TaskRunner {
    * After the terminal update: lets the log relay reach the end of the container's output, then
    * stops it. Docker ends the follow stream once it has delivered all of an exited container's
    * output; one that printed a flood and exited leaves seconds of it unread, and each line is to
-   * be relayed (CONTRACT §9). So the relay gets RELAY_DRAIN_MS, or what is left of a SHUTDOWN's
-   * budget, without holding back the terminal update.
+   * be relayed (docs/log-relay.md). So the relay gets RELAY_DRAIN_MS, or what is left of a
+   * SHUTDOWN's budget, without holding back the terminal update.
    */
   async finishRelay(): Promise<void> {
     const relay = this.#relay;
@@ -352,7 +356,7 @@ export class TaskRunner {
     await this.releaseCredentials();
   }
 
-  // ---- AwsRole credentials (CONTRACT §8)
+  // ---- AwsRole credentials (docs/vault-and-aws.md)
 
   /** Revokes the AwsRole credentials, once, within AWS_RELEASE_MS or what is left of a SHUTDOWN's budget. */
   releaseCredentials(): Promise<void> {
@@ -406,7 +410,7 @@ export class TaskRunner {
     return this.#terminal('TASK_KILLED', { message: `Task killed before its container started (${this.#stopReason})` });
   }
 
-  // ---- CONTRACT §13: native health checks, max_completion_time, last words, addresses ----
+  // ---- Native health checks, max_completion_time, last words, addresses (docs/status-updates.md) ----
 
   /** The task's own health check, beside Sidecar's: either can fail the task, the first one does. */
   #watchNativeHealth(id: string, spec: ContainerSpec, addresses: ContainerAddress[]): void {

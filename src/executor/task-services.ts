@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger';
 import type { TaskInfo } from '../mesos/types';
 
 export interface HealthCallbacks {
-  /** The verdict changed (CONTRACT §6, §13; reported as a `healthy` TASK_RUNNING update). */
+  /** The verdict changed (reported as a `healthy` TASK_RUNNING update, docs/health-checks.md). */
   onHealthChanged(healthy: boolean, detail: string): void;
   /** Too many failed checks in a row (Sidecar: MaxFails+1; native: consecutive_failures). */
   onUnhealthy(detail: string): void;
@@ -13,7 +13,7 @@ export interface HealthCallbacks {
 
 export interface Stoppable { stop(): void | Promise<void> }
 
-/** The running container a task's own health check reaches (CONTRACT §13). */
+/** The running container a task's own health check reaches (docs/health-checks.md). */
 export interface CheckTarget {
   containerId: string;
   /** Docker's NetworkMode: `host`, `none`, `default` (BRIDGE) or a USER network's name. */
@@ -32,7 +32,7 @@ export interface LogRelay extends Stoppable {
   readonly done: Promise<void>;
 }
 
-/** AWS credentials of the executor's AwsRole, from Vault's AWS secrets engine (CONTRACT §8). */
+/** AWS credentials of the executor's AwsRole, from Vault's AWS secrets engine (docs/vault-and-aws.md). */
 export interface AwsCredentialsGrant {
   /** AWS_ACCESS_KEY_ID=..., AWS_SECRET_ACCESS_KEY=... (and AWS_SESSION_TOKEN for STS credentials). */
   readonly env: readonly string[];
@@ -43,26 +43,26 @@ export interface AwsCredentialsGrant {
 }
 
 export interface TaskServices {
-  /** SIDECAR_SEEDS hostnames; undefined after logging when they cannot be had (CONTRACT §7). */
+  /** SIDECAR_SEEDS hostnames; undefined after logging when they cannot be had (docs/health-checks.md). */
   sidecarSeeds(): Promise<string[] | undefined>;
-  /** Replaces vault:// values; throws an error naming the variable and path (CONTRACT §8). */
+  /** Replaces vault:// values; throws an error naming the variable and path (docs/vault-and-aws.md). */
   resolveSecrets(env: string[]): Promise<string[]>;
   /**
    * Credentials for the executor's AwsRole; undefined when AwsRole is empty. Throws an error
    * saying what failed (the caller names the role); nothing is left granted when it throws.
    */
   awsCredentials(): Promise<AwsCredentialsGrant | undefined>;
-  /** Credentials for pulls, from the Docker config file (CONTRACT §4). */
+  /** Credentials for pulls, from the Docker config file (docs/docker-connection.md). */
   registryAuth(): RegistryAuth | undefined;
   watchHealth(serviceId: string, callbacks: HealthCallbacks): Stoppable;
   /**
-   * The task's own health check (CONTRACT §13), undefined when it has none; its code is loaded
-   * only then. Throws TaskInvalidError for a check that cannot run.
+   * The task's own health check (docs/health-checks.md), undefined when it has none; its code is
+   * loaded only then. Throws TaskInvalidError for a check that cannot run.
    */
   nativeHealthCheck(task: TaskInfo): NativeHealthCheck | undefined;
-  /** Asks Sidecar to drain the service; true when Sidecar accepted (CONTRACT §6). */
+  /** Asks Sidecar to drain the service; true when Sidecar accepted (docs/health-checks.md). */
   drain(serviceId: string): Promise<boolean>;
-  /** Relays the container's output to syslog (CONTRACT §9); undefined when relaying is off. */
+  /** Relays the container's output to syslog (docs/log-relay.md); undefined when relaying is off. */
   /** `logger` carries the task's fields (task, container) into the relay's lines. */
   startLogRelay(containerId: string, labels: Record<string, string>, logger: Logger): LogRelay | undefined;
 }

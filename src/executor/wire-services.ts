@@ -38,7 +38,7 @@ export function createTaskServices({ settings, mesos, env, engine, logger, clock
   }));
   return {
     sidecarSeeds: () => fetchSidecarSeeds({ agentEndpoint: mesos.agentEndpoint, masterPort: settings.mesosMasterPort, timeoutMs: settings.httpTimeoutMs, logger }),
-    // The Vault client is built only when some value references Vault (CONTRACT §8).
+    // The Vault client is built only when some value references Vault (docs/vault-and-aws.md).
     resolveSecrets: async (containerEnv) => {
       if (findVaultRefs(containerEnv).length === 0) return containerEnv;
       const { resolveVaultEnv } = require('../vault/resolve-vault-env') as typeof import('../vault/resolve-vault-env');

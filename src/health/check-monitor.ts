@@ -1,4 +1,4 @@
-// The task's own health check loop (CONTRACT §13), the kubelet prober's worker and Mesos's
+// The task's own health check loop (docs/health-checks.md), the kubelet prober's worker and Mesos's
 // health checker in one: wait delay_seconds, then check, each check bounded by timeout_seconds,
 // interval_seconds from the end of one check to the start of the next, so exactly one check is
 // in flight at a time, however slow the probe. Each result goes to the pure policy

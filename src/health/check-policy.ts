@@ -1,5 +1,6 @@
-// The verdict of a task's own health check (CONTRACT §13) as a pure run-length counter, one step
-// per check result, in the shape of Mesos's health checker (src/checks/health_checker.cpp):
+// The verdict of a task's own health check (docs/health-checks.md) as a pure run-length counter,
+// one step per check result, in the shape of Mesos's health checker
+// (src/checks/health_checker.cpp):
 //
 // - Until the first passed check, a failure within grace_period_seconds of the start is ignored
 //   (not counted, not reported): the service is still starting. A grace period of 0 ignores none.

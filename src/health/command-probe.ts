@@ -1,7 +1,7 @@
-// COMMAND health checks (CONTRACT §13): the command runs inside the task's container through the
-// Engine API's exec (create, start, inspect the exit code), as `docker exec` would run it; exit 0
-// is healthy. The start is not detached: dockerd answers with the command's output and ends the
-// answer when the command exits, so the check waits on one request instead of polling.
+// COMMAND health checks (docs/health-checks.md): the command runs inside the task's container
+// through the Engine API's exec (create, start, inspect the exit code), as `docker exec` would run
+// it; exit 0 is healthy. The start is not detached: dockerd answers with the command's output and
+// ends the answer when the command exits, so the check waits on one request instead of polling.
 //
 // A check the Docker engine could not run (it is restarting) is not counted (check-policy.ts).
 // One check command at a time, ever: a command that outlived its timeout is killed

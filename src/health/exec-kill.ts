@@ -1,6 +1,6 @@
-// A COMMAND check that outlives its timeout is killed (CONTRACT §13), as Mesos's checker kills
-// its check's process tree. The Engine API has no call that stops an exec, and dockerd lets the
-// command run on when the caller goes away (seen with Docker 20.10), so the executor kills it
+// A COMMAND check that outlives its timeout is killed (docs/health-checks.md), as Mesos's checker
+// kills its check's process tree. The Engine API has no call that stops an exec, and dockerd lets
+// the command run on when the caller goes away (seen with Docker 20.10), so the executor kills it
 // itself, by the pid dockerd reports for the exec. That pid is in dockerd's (the host's) pid
 // namespace: it is used only when /proc/<pid>/cgroup names the task's container, so an executor
 // living in another pid namespace, where the number may be someone else, kills nothing.

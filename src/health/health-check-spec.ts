@@ -1,7 +1,7 @@
-// TaskInfo.health_check to what the checker runs (CONTRACT §13): the proto's defaults applied
-// (delay 15 s, interval 10 s, timeout 20 s, 3 consecutive failures, grace 10 s), and the rules
-// the master applies (src/common/validation.cpp validateHealthCheck) checked again, so a check
-// we cannot run fails the launch with REASON_TASK_INVALID instead of a running task never
+// TaskInfo.health_check to what the checker runs (docs/health-checks.md): the proto's defaults
+// applied (delay 15 s, interval 10 s, timeout 20 s, 3 consecutive failures, grace 10 s), and the
+// rules the master applies (src/common/validation.cpp validateHealthCheck) checked again, so a
+// check we cannot run fails the launch with REASON_TASK_INVALID instead of a running task never
 // checked. Pure: no I/O.
 import { TaskInvalidError } from '../docker/task-invalid-error';
 import type { CommandInfo, HealthCheck } from '../mesos/types';

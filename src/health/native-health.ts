@@ -1,6 +1,6 @@
-// The entry to a task's own health check (CONTRACT §13), loaded only for a task that has one:
-// the check is read from the TaskInfo at launch, and once the container runs, its probe is built
-// for the container's network and handed to the monitor.
+// The entry to a task's own health check (docs/health-checks.md), loaded only for a task that has
+// one: the check is read from the TaskInfo at launch, and once the container runs, its probe is
+// built for the container's network and handed to the monitor.
 import type { Clock } from '../clock';
 import type { ContainerAddress, EngineApi } from '../docker/engine-api';
 import type { Logger } from '../logging/logger';

@@ -1,9 +1,9 @@
-// HTTP(S) and TCP health checks (CONTRACT §13), run from the executor against the port the task
-// listens on inside its container: the container's own address on BRIDGE and USER networks, the
-// loopback with host networking, as Mesos's checker reaches it from the task's network namespace.
-// HTTP: any status from 200 to 399 is healthy, as Mesos's built-in executors judge it (the
-// `statuses` field is left alone, as they leave it); HTTPS is not verified, as Mesos's `curl -k`.
-// TCP: an accepted connection is healthy.
+// HTTP(S) and TCP health checks (docs/health-checks.md), run from the executor against the port the
+// task listens on inside its container: the container's own address on BRIDGE and USER networks,
+// the loopback with host networking, as Mesos's checker reaches it from the task's network
+// namespace. HTTP: any status from 200 to 399 is healthy, as Mesos's built-in executors judge it
+// (the `statuses` field is left alone, as they leave it); HTTPS is not verified, as Mesos's `curl
+// -k`. TCP: an accepted connection is healthy.
 import type { IncomingMessage } from 'node:http';
 import * as net from 'node:net';
 import { HttpError, requestStream } from '../http/http-request';

@@ -1,5 +1,5 @@
 // The executor's stdout and stderr. Under a Mesos agent they are files in the sandbox, and a
-// sandbox disk fills up (CONTRACT §12): a write that fails must never throw, never reach the
+// sandbox disk fills up (docs/faults.md): a write that fails must never throw, never reach the
 // crash handler (whose own log line would fail again, and again), never stop a status update.
 // So output goes straight to the file descriptor with fs.writeSync, one call per write, instead
 // of through process.stdout: a Node stream that fails once emits 'error' (an uncaught exception

@@ -3,7 +3,7 @@
 // EXECUTOR_LOG_FORMAT=json, one JSON object per line (`time`, `level`, `msg`, fields) for log
 // shippers that parse JSON.
 // Every line passes through redaction of the secret values registered with `redact`, a last
-// line of defence behind never logging secrets in the first place (DEVELOPERS: Secrets).
+// line of defence behind never logging secrets in the first place (docs/logs.md).
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };

@@ -1,5 +1,5 @@
-// The agent's v1 executor API as the driver needs it (CONTRACT §3). HttpAgentApi speaks it over
-// HTTP; local mode (src/local/) implements the same interface in-process.
+// The agent's v1 executor API as the driver needs it (docs/status-updates.md). HttpAgentApi speaks
+// it over HTTP; local mode (src/local/) implements the same interface in-process.
 import type { IncomingMessage } from 'node:http';
 import { HttpError, bodySnippet, readErrorBody, request, requestStream } from '../http/http-request';
 import { RecordIODecoder } from './recordio';
@@ -36,7 +36,7 @@ export class HttpAgentApi implements AgentApi {
   constructor(agentEndpoint: string, authToken: string | undefined, readonly callTimeoutMs = 10_000) {
     this.#url = `http://${agentEndpoint}/api/v1/executor`;
     this.#headers = { 'content-type': 'application/json', accept: 'application/json' };
-    // Agents with executor authentication refuse calls without it (CONTRACT §3, better).
+    // Agents with executor authentication refuse calls without it (docs/status-updates.md).
     if (authToken) this.#headers.authorization = `Bearer ${authToken}`;
   }
 

@@ -1,4 +1,4 @@
-// The executor's side of the agent connection (CONTRACT §3, apache/mesos
+// The executor's side of the agent connection (docs/status-updates.md, and apache/mesos
 // docs/executor-http-api.md): subscribe, dispatch events, deliver status updates reliably.
 // - An update is kept as unacknowledged from BEFORE its POST until the agent's ACKNOWLEDGED, and
 //   rides along with every re-SUBSCRIBE, so a crash of the agent cannot lose it.

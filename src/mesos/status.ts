@@ -1,6 +1,6 @@
-// Builders for UPDATE and SUBSCRIBE calls (CONTRACT §3). The agent rejects an update whose uuid
-// is not exactly 16 bytes, or whose source is not SOURCE_EXECUTOR; these builders make both
-// impossible to get wrong.
+// Builders for UPDATE and SUBSCRIBE calls (docs/status-updates.md). The agent rejects an update
+// whose uuid is not exactly 16 bytes, or whose source is not SOURCE_EXECUTOR; these builders make
+// both impossible to get wrong.
 import type { Call, ContainerStatus, TaskInfo, TaskReason, TaskState, TaskStatus, Update, Value } from './types';
 
 export interface ExecutorIds { executorId: string; frameworkId: string }

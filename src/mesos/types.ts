@@ -36,7 +36,7 @@ export interface NetworkInfo { name?: string; ip_addresses?: IpAddress[]; groups
 /** TaskStatus.container_status: what the executor knows of the task's container. */
 export interface ContainerStatus { network_infos?: NetworkInfo[] }
 
-/** HealthCheck: run by the executor (docs/health-checks.md); times in seconds, doubles. */
+/** HealthCheck: run by the executor (apache/mesos docs/health-checks.md); times in seconds, doubles. */
 export interface HealthCheck {
   type?: 'UNKNOWN' | 'COMMAND' | 'HTTP' | 'TCP' | string;
   delay_seconds?: number;

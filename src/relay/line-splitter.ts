@@ -1,4 +1,4 @@
-// Turns one container output stream (stdout or stderr, never both: CONTRACT §9 sets the level
+// Turns one container output stream (stdout or stderr, never both: the level is set
 // by stream) into lines, incrementally, as the demultiplexed frames arrive. Pure: no I/O.
 //
 // It mirrors Go's bufio.ScanLines, which the Go original used, so the relayed lines are the

@@ -1,7 +1,7 @@
 // Docker Engine 20.10 ends a follow stream early when the container exits while the reader is
 // behind: measured here, a `docker logs -f` whose reader lagged got 17k and 24k of 100k lines, its
-// stream ending cleanly. The relay must send every line (CONTRACT §9), so after a clean end it
-// compares the log's last entry with the last frame it relayed and, when they differ, reads the
+// stream ending cleanly. The relay must send every line (docs/log-relay.md), so after a clean end
+// it compares the log's last entry with the last frame it relayed and, when they differ, reads the
 // log again without follow and relays the frames after the ones it already had.
 import type { EngineApi, LogFrameSink, LogStream } from '../docker/engine-api';
 import type { StreamName } from './relay-record';
@@ -52,7 +52,7 @@ export async function catchUpLog(
 /**
  * Reads the container's log from its start, relaying through onFrame only the frames after the
  * first `skip`; resolves with how many were relayed. With follow, the stream lasts as long as
- * the container runs: the relay resuming after a Docker engine restart (CONTRACT §12).
+ * the container runs: the relay resuming after a Docker engine restart (docs/faults.md).
  */
 export async function relayLogAfter(
   engine: Pick<EngineApi, 'containerLogs'>, containerId: string, skip: number, onFrame: LogFrameSink,

@@ -1,6 +1,6 @@
-// The JSON record sent for one container output line (CONTRACT §9). Pure: time arrives as an
+// The JSON record sent for one container output line (docs/log-relay.md). Pure: time arrives as an
 // argument. The bytes match what the Go original's logrus JSONFormatter produced, so log
-// pipelines parsing them keep working (CONTRACT "drop-in"):
+// pipelines parsing them keep working:
 // - keys `Timestamp`, `Level`, `Payload` (its FieldMap), `Hostname`, and each label named in
 //   SendDockerLabels that the container has, under the label's own name;
 // - keys sorted (Go marshals a map in byte order of its keys);

@@ -1,4 +1,4 @@
-// SyslogAddr (CONTRACT §2: host:port) split for node:dgram. Pure. Accepts what Go's net.Dial
+// SyslogAddr (docs/settings.md: host:port) split for node:dgram. Pure. Accepts what Go's net.Dial
 // accepted for the Go original: `host:port`, `1.2.3.4:port`, `[::1]:port`, and `:port` for
 // the local host.
 

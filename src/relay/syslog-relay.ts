@@ -1,6 +1,6 @@
 // Follows one container's output and relays every line to SyslogAddr as one UDP datagram of
-// JSON (CONTRACT §9), optionally copying the records to the executor's stdout
-// (ContainerLogsStdout, CONTRACT §2). The I/O half of the relay: lines come from
+// JSON (docs/log-relay.md), optionally copying the records to the executor's stdout
+// (ContainerLogsStdout). The I/O half of the relay: lines come from
 // line-splitter.ts, records from relay-record.ts.
 //
 // (better) than the Go original, which ran unbounded and could crash the executor:
@@ -182,7 +182,7 @@ export class SyslogRelay {
   /**
    * Follows the log until the container has exited and its output is relayed, or the relay is
    * stopped; then flushes partial lines. A stream that ends or breaks while the container still
-   * runs is the Docker engine restarting (CONTRACT §12, live-restore): the relay waits until the
+   * runs is the Docker engine restarting (docs/faults.md, live-restore): the relay waits until the
    * engine answers, then follows again from where it was, skipping the frames it relayed.
    */
   async #pump(): Promise<void> {
@@ -437,7 +437,7 @@ export class SyslogRelay {
       // The address is resolved already; without its own lookup, dgram would load node:dns to
       // "resolve" the IP address (~0.15 MB).
       const socket: RelaySocket = this.#o.createSocket?.(type) ?? dgram.createSocket({ type, lookup: alreadyResolved });
-      // Without a listener an 'error' event would crash the executor (CONTRACT §9 is best effort).
+      // Without a listener an 'error' event would crash the executor (the relay is best effort).
       socket.on('error', (err) => this.#failed('socketErrors', err));
       socket.unref();
       await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
-// The Sidecar health-check loop (CONTRACT §6), the kubelet prober's worker: wait SidecarBackoff
-// (the service needs time to start and pass Sidecar's own checks), then check every
+// The Sidecar health-check loop (docs/health-checks.md), the kubelet prober's worker: wait
+// SidecarBackoff (the service needs time to start and pass Sidecar's own checks), then check every
 // SidecarPollInterval, feeding each answer to the pure policy (health-policy.ts). It reports
 // verdict changes and, once, the verdict that fails the task; it never kills on doubt.
 //

@@ -1,8 +1,8 @@
-// The Sidecar health verdict as a pure run-length counter (CONTRACT §6), the kubelet prober's
-// failure-threshold shape: one step per check, no clock, no I/O, so every sequence of checks can
-// be tested exhaustively.
+// The Sidecar health verdict as a pure run-length counter (docs/health-checks.md), the kubelet
+// prober's failure-threshold shape: one step per check, no clock, no I/O, so every sequence of
+// checks can be tested exhaustively.
 //
-// Killing (CONTRACT §6, as the Go original's sidecarStatus): only UNHEALTHY or TOMBSTONE count as
+// Killing (as the Go original's sidecarStatus): only UNHEALTHY or TOMBSTONE count as
 // a failed check; anything else (ALIVE, DRAINING, Sidecar's own UNKNOWN) and every doubt
 // (Sidecar unreachable, unparsable, our host or service missing) count as healthy and reset the
 // counter. A check that fails while the counter already equals maxFails fails the task: that is
@@ -10,7 +10,7 @@
 // a bad patch would carry stale failures across it; without the strict run, a flapping service
 // would be shot for failures spread over hours.
 //
-// Reporting (the `healthy` field of status updates; the contract is silent, this is our choice):
+// Reporting (the `healthy` field of status updates; our choice, docs/health-checks.md):
 // the published verdict follows the latest check in which Sidecar gave a definite answer about
 // our service. ALIVE or DRAINING means healthy; UNHEALTHY or TOMBSTONE means unhealthy. Sidecar's
 // own UNKNOWN status (it has not finished checking yet) and every doubt leave the verdict as it
@@ -45,7 +45,7 @@ export interface HealthStep {
 const FAILED: ReadonlySet<SidecarStatusName> = new Set<SidecarStatusName>(['UNHEALTHY', 'TOMBSTONE']);
 const DEFINITELY_HEALTHY: ReadonlySet<SidecarStatusName> = new Set<SidecarStatusName>(['ALIVE', 'DRAINING']);
 
-/** True for the statuses that count as a failed check (CONTRACT §6). */
+/** True for the statuses that count as a failed check. */
 export function isFailedStatus(name: SidecarStatusName): boolean {
   return FAILED.has(name);
 }

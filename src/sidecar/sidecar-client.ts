@@ -1,6 +1,6 @@
-// Sidecar's HTTP API as the executor uses it (CONTRACT §6): the state dump for health checks and
-// the drain call before a kill. Every outcome is a value, never a throw: a Sidecar outage must
-// read as doubt (healthy), and a failed drain must not stop the kill that follows it.
+// Sidecar's HTTP API as the executor uses it (docs/health-checks.md): the state dump for health
+// checks and the drain call before a kill. Every outcome is a value, never a throw: a Sidecar
+// outage must read as doubt (healthy), and a failed drain must not stop the kill that follows it.
 import type { Clock } from '../clock';
 import { bodySnippet, HttpError, request } from '../http/http-request';
 import type { Logger } from '../logging/logger';

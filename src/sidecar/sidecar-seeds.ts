@@ -1,5 +1,5 @@
-// SIDECAR_SEEDS for a task that runs Sidecar itself (CONTRACT §7, SeedSidecar): the agent's
-// /state names the leading master, whose /slaves lists every agent's hostname. As in the Go
+// SIDECAR_SEEDS for a task that runs Sidecar itself (SeedSidecar, docs/health-checks.md): the
+// agent's /state names the leading master, whose /slaves lists every agent's hostname. As in the Go
 // original, any failure is logged and the task starts without the variable: seeding is a
 // convenience and must never keep a task from running.
 import { bodySnippet, request, type HttpResponse } from '../http/http-request';

@@ -1,9 +1,9 @@
-// Finds our service's status in Sidecar's state dump (CONTRACT §6). Pure: the caller fetched and
-// parsed the JSON. Sidecar encodes its catalog.ServicesState as
+// Finds our service's status in Sidecar's state dump (docs/health-checks.md). Pure: the caller
+// fetched and parsed the JSON. Sidecar encodes its catalog.ServicesState as
 //   {"Servers": {"<hostname>": {"Name", "Services": {"<id>": {"ID", ..., "Status": N}}, ...}}, ...}
 // Anything that stops us finding a clear Status comes back as `unknown` with the reason, because
-// the health policy treats every doubt as healthy ("never kill on doubt", CONTRACT §6): a lookup
-// that threw, or guessed, could shoot a healthy task.
+// the health policy treats every doubt as healthy ("never kill on doubt", docs/health-checks.md): a
+// lookup that threw, or guessed, could shoot a healthy task.
 
 /** Sidecar's service.Status values (Nitro/sidecar service/service.go, an iota from ALIVE). */
 export const SIDECAR_STATUS_NAMES = ['ALIVE', 'TOMBSTONE', 'UNHEALTHY', 'UNKNOWN', 'DRAINING'] as const;

@@ -1,10 +1,10 @@
-// AWS credentials for the executor's AwsRole from Vault's AWS secrets engine (CONTRACT §8), as
-// the latest Go original gets them: a userpass login for a token of the task's own (never the
-// VAULT_TOKEN_FILE one: revoking it at the end must not touch other tasks), `aws/creds/<role>`,
-// and with AwsRoleTtl a lease renewal to AwsRoleTtl + 6 min. Vault revokes a lease when it ends,
-// and when the token that got it ends: the task must be stopped 6 min before the earlier of the
-// two. At the end the lease and the token are revoked. Keys and the token are registered for
-// redaction the moment they arrive, and no message here carries them nor the lease id.
+// AWS credentials for the executor's AwsRole (docs/vault-and-aws.md) from Vault's AWS secrets
+// engine, as the latest Go original gets them: a userpass login for a token of the task's own
+// (never the VAULT_TOKEN_FILE one: revoking it at the end must not touch other tasks),
+// `aws/creds/<role>`, and with AwsRoleTtl a lease renewal to AwsRoleTtl + 6 min. Vault revokes a
+// lease when it ends, and when the token that got it ends: the task must be stopped 6 min before
+// the earlier of the two. At the end the lease and the token are revoked. Keys and the token are
+// registered for redaction the moment they arrive; no message here carries them, nor the lease id.
 import type { Clock } from '../clock';
 import type { AwsCredentialsGrant } from '../executor/task-services';
 import type { Logger } from '../logging/logger';

@@ -1,8 +1,8 @@
 // Turns the parsed environment into a VaultConfig by reading the certificates it names. Kept
 // apart from the pure parser so start-up can parse without touching files, and so the files are
-// read only when a task actually uses Vault (CONTRACT §8). CA precedence is the Go client's
-// (go-rootcerts): VAULT_CACERT, else VAULT_CACERT_BYTES, else VAULT_CAPATH. No message quotes
-// a file's content: the client key is a secret.
+// read only when a task actually uses Vault (docs/vault-and-aws.md). CA precedence is the Go
+// client's (go-rootcerts): VAULT_CACERT, else VAULT_CACERT_BYTES, else VAULT_CAPATH. No message
+// quotes a file's content: the client key is a secret.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VaultConfig, VaultEnvConfig } from './vault-config';

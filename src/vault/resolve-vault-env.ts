@@ -1,8 +1,8 @@
 // Replaces every `vault://` env value with the secret it names, before the container is created
-// (CONTRACT §8). All or nothing: the first failure throws a VaultError naming the variable and
-// the path, and the lifecycle fails the task with it (CONTRACT §5). Vault is not contacted, and
-// the client not even built, unless some value needs it: most tasks never reference Vault, and
-// building the client may read CA files and log in.
+// (docs/vault-and-aws.md). All or nothing: the first failure throws a VaultError naming the
+// variable and the path, and the lifecycle fails the task with it (docs/status-updates.md). Vault
+// is not contacted, and the client not even built, unless some value needs it: most tasks never
+// reference Vault, and building the client may read CA files and log in.
 import type { Logger } from '../logging/logger';
 import type { VaultClientLike, VaultSecretData } from './vault-client';
 import { VaultError } from './vault-error';

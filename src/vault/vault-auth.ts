@@ -1,9 +1,9 @@
-// The userpass login, as the latest Go original does it (vault/vault_auth.go, CONTRACT §8): Vault's
-// userpass login ignores a ttl in its body (the user's token_ttl applies), so the new token is
-// renewed with `auth/token/renew` to the lifetime wanted plus 10 minutes, then looked up, with a
-// warning when Vault granted less (the user's or the mount's max TTL caps it). Only the login
-// itself can fail the call: a token whose renewal or lookup fails still works, for the TTL its
-// login gave it, and the warning says so.
+// The userpass login, as the latest Go original does it (vault/vault_auth.go;
+// docs/vault-and-aws.md): Vault's userpass login ignores a ttl in its body (the user's token_ttl
+// applies), so the new token is renewed with `auth/token/renew` to the lifetime wanted plus 10
+// minutes, then looked up, with a warning when Vault granted less (the user's or the mount's max
+// TTL caps it). Only the login itself can fail the call: a token whose renewal or lookup fails
+// still works, for the TTL its login gave it, and the warning says so.
 import type { VaultHttp } from './vault-http';
 import { isObject } from './vault-http';
 import { VaultError } from './vault-error';

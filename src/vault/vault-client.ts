@@ -1,7 +1,7 @@
-// Reading `vault://` secrets (CONTRACT §8): authenticate (VAULT_TOKEN, else the VAULT_TOKEN_FILE
-// cache checked with lookup-self, else a userpass login renewed to VAULT_TTL + 10 min and cached),
-// then read KV v1 or v2 secrets. The transport, retries and secret scrubbing are vault-http.ts's;
-// the login is vault-auth.ts's, shared with the AwsRole credentials.
+// Reading `vault://` secrets (docs/vault-and-aws.md): authenticate (VAULT_TOKEN, else the
+// VAULT_TOKEN_FILE cache checked with lookup-self, else a userpass login renewed to VAULT_TTL + 10
+// min and cached), then read KV v1 or v2 secrets. The transport, retries and secret scrubbing are
+// vault-http.ts's; the login is vault-auth.ts's, shared with the AwsRole credentials.
 import type { HttpResponse } from '../http/http-request';
 import type { VaultConfig } from './vault-config';
 import { TOKEN_GRACE_SEC, userpassLogin } from './vault-auth';

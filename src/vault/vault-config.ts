@@ -1,8 +1,9 @@
 // The Vault client's settings from the standard Vault client variables plus the Go executor's
-// own (CONTRACT §8; README "Vault Configuration"). Pure: the caller passes the environment, and
-// CA files are only named here; load-vault-config.ts reads them. Defaults are the Go client's
-// (hashicorp/vault api.DefaultConfig): https://127.0.0.1:8200, 2 retries with 1-1.5 s linear
-// jittered backoff, 60 s timeout. As with the Go client, an empty variable counts as unset.
+// own (docs/vault-and-aws.md; the Go executor's README, "Vault Configuration"). Pure: the caller
+// passes the environment, and CA files are only named here; load-vault-config.ts reads them.
+// Defaults are the Go client's (hashicorp/vault api.DefaultConfig): https://127.0.0.1:8200, 2
+// retries with 1-1.5 s linear jittered backoff, 60 s timeout. As with the Go client, an empty
+// variable counts as unset.
 import { parseGoDuration } from '../config/durations';
 import { parseBool } from '../config/parse-bool';
 import { VaultError } from './vault-error';

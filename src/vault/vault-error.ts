@@ -1,7 +1,7 @@
-// Every Vault failure, with a stable code the lifecycle and tests can match on (CONTRACT §8: any
-// failure fails the task). Messages name the variable, the path and the VAULT_* setting at
-// fault; they never carry a token, a password, the username or a secret value, because the
-// message ends up in a TASK_FAILED update that no log redaction ever sees.
+// Every Vault failure, with a stable code the lifecycle and tests can match on
+// (docs/vault-and-aws.md: any failure fails the task). Messages name the variable, the path and the
+// VAULT_* setting at fault; they never carry a token, a password, the username or a secret value,
+// because the message ends up in a TASK_FAILED update that no log redaction ever sees.
 
 export type VaultErrorCode =
   /** A `vault://` value that is not a usable reference. */

@@ -1,9 +1,9 @@
-// One Vault server as the executor speaks to it (CONTRACT §8): every request goes through here,
-// with the address, TLS (CA, client certificate), namespace and retry settings of VaultConfig.
-// Retries follow the Go client's defaults (hashicorp/vault api.DefaultRetryPolicy: connection
-// failures, 412, 429 and 5xx but 501; linear jittered backoff), bounded by VAULT_MAX_RETRIES.
-// Every secret the callers learn is registered here: redacted from the log, scrubbed from the
-// text Vault sends back before it goes into an error message.
+// One Vault server as the executor speaks to it (docs/vault-and-aws.md): every request goes through
+// here, with the address, TLS (CA, client certificate), namespace and retry settings of
+// VaultConfig. Retries follow the Go client's defaults (hashicorp/vault api.DefaultRetryPolicy:
+// connection failures, 412, 429 and 5xx but 501; linear jittered backoff), bounded by
+// VAULT_MAX_RETRIES. Every secret the callers learn is registered here: redacted from the log,
+// scrubbed from the text Vault sends back before it goes into an error message.
 import { systemClock, type Clock } from '../clock';
 import { bodySnippet, HttpError, request, type HttpResponse } from '../http/http-request';
 import type { Logger } from '../logging/logger';
@@ -77,8 +77,8 @@ export class VaultHttp {
     this.remember(config.token);
     this.remember(config.password);
     // The username is kept out of messages but not registered for redaction: a common word
-    // (`executor`, `mesos`) would blank it out of every log line (CONTRACT §2 only forbids
-    // logging the variable, which nothing here does).
+    // (`executor`, `mesos`) would blank it out of every log line; it is kept out of
+    // the log by name instead (docs/logs.md), and nothing here logs it).
     if (config.username !== undefined && config.username.length >= 4) this.#secrets.push(config.username);
   }
 

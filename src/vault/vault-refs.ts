@@ -1,5 +1,5 @@
-// Finding and parsing `vault://<path>[?key=<k>]` env values (CONTRACT §8). Pure: no I/O, no
-// logging. Parsing follows what the Go original accepted through url.Parse, so task definitions
+// Finding and parsing `vault://<path>[?key=<k>]` env values (docs/vault-and-aws.md). Pure: no I/O,
+// no logging. Parsing follows what the Go original accepted through url.Parse, so task definitions
 // that worked there work here: the path is host + path (`vault://secret/db` reads `secret/db`),
 // percent-escapes are decoded, a `#fragment` is dropped, the first `key` wins and other query
 // parameters are ignored (reported back so the caller can warn). It is stricter only where Go

@@ -1,7 +1,7 @@
-// The VAULT_TOKEN_FILE cache shared by every executor on the host (CONTRACT §8). Without it each
-// task launch mints a new token, and a crash-looping job on many hosts floods Vault with tokens
-// (the Go README's warning). The file holds the bare token, as the Go executor writes it, so both
-// executors can share one file during a migration.
+// The VAULT_TOKEN_FILE cache shared by every executor on the host (docs/vault-and-aws.md). Without
+// it each task launch mints a new token, and a crash-looping job on many hosts floods Vault with
+// tokens (the Go README's warning). The file holds the bare token, as the Go executor writes it, so
+// both executors can share one file during a migration.
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';

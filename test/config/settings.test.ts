@@ -13,7 +13,7 @@ test('variable names split CamelCase words as the Go original does', () => {
   assert.equal(envName('RelaySyslogStartupOnly'), 'EXECUTOR_RELAY_SYSLOG_STARTUP_ONLY');
 });
 
-test('defaults match the contract', () => {
+test('defaults match docs/settings.md', () => {
   const s = loadSettings({}, 'host-a');
   assert.equal(s.killTaskTimeoutSec, 5);
   assert.equal(s.httpTimeoutMs, 2000);

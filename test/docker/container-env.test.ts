@@ -17,7 +17,7 @@ function withExecutorEnv(variables: unknown[]): TaskInfo {
   };
 }
 
-test('every source, in the contract order', () => {
+test('every source, in the documented order', () => {
   const { env, warnings } = envForTask(withExecutorEnv([{ name: 'TASK_HOST', type: 'VALUE', value: 'agent-7' }, { name: 'Z', value: 'z' }]), INPUTS);
   assert.deepEqual(env, [
     'TASK_HOST=agent-7',

@@ -1,5 +1,5 @@
 // DockerEngineClient's exec calls and the addresses its inspect reads, against the REAL dockerd
-// of this machine (the health checks of CONTRACT §13 rely on both).
+// of this machine (the health checks of docs/health-checks.md rely on both).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -1,8 +1,8 @@
-// The engine client over TLS (CONTRACT §11) against an https engine double that requires a client
-// certificate, as dockerd --tlsverify does: ordinary requests (node:https) and log streams
-// (streamed-get's own TLS socket), DOCKER_API_VERSION's path prefix, and clear errors for a
-// missing client certificate or an engine certificate from another CA. The real dockerd over TLS
-// is test/e2e/docker-tls.test.ts. First of all: without TLS, node:tls is never loaded.
+// The engine client over TLS (docs/docker-connection.md) against an https engine double that
+// requires a client certificate, as dockerd --tlsverify does: ordinary requests (node:https) and
+// log streams (streamed-get's own TLS socket), DOCKER_API_VERSION's path prefix, and clear errors
+// for a missing client certificate or an engine certificate from another CA. The real dockerd over
+// TLS is test/e2e/docker-tls.test.ts. First of all: without TLS, node:tls is never loaded.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -1,4 +1,4 @@
-// The exit watch through Docker engine restarts and hangs (CONTRACT §12), on a fake engine and
+// The exit watch through Docker engine restarts and hangs (docs/faults.md), on a fake engine and
 // the fake clock: nothing here may claim an exit the engine has not confirmed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

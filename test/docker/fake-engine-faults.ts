@@ -1,5 +1,5 @@
 // An in-process EngineApi for the wait, inspect and stop calls, with named knobs for the faults
-// of CONTRACT §12: an engine that restarts (waits break), hangs (calls never answer) or forgets
+// of docs/faults.md: an engine that restarts (waits break), hangs (calls never answer) or forgets
 // the container. Each call is recorded with the fake clock's time.
 import { EngineError, type ContainerState, type RequestBounds } from '../../src/docker/engine-api';
 import type { FakeClock } from '../support/fake-clock';

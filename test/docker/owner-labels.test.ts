@@ -1,4 +1,4 @@
-// Whether a container's owner is certainly gone (CONTRACT §12): only then may it be stopped.
+// Whether a container's owner is certainly gone (docs/faults.md): only then may it be stopped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OWNER_LABELS, exitedFromStat, ownerLabels, ownerVerdict, startTimeFromStat, type PidProbe, type ProcessIdentity } from '../../src/docker/owner-labels';

@@ -1,4 +1,4 @@
-// Stopping a container through an engine that hangs (CONTRACT §12): bounded requests, retried,
+// Stopping a container through an engine that hangs (docs/faults.md): bounded requests, retried,
 // within the caller's deadline, SIGKILL after the grace period counted from the first attempt.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
-// A Mesos agent double speaking the agent side of the v1 executor HTTP API (CONTRACT §3), for
-// tests of the executor. No real agent runs here, so this double must refuse whatever a real one
-// refuses, with the same status code, or executor bugs ship. The rules and their sources (apache/
-// mesos):
+// A Mesos agent double speaking the agent side of the v1 executor HTTP API
+// (docs/status-updates.md), for tests of the executor. No real agent runs here, so this double must
+// refuse whatever a real one refuses, with the same status code, or executor bugs ship. The rules
+// and their sources (apache/ mesos):
 //   - src/slave/http.cpp `Http::executor`: the order of checks and their status codes.
 //   - src/common/validation.cpp `validateExecutorCall` (formerly src/slave/validation.cpp
 //     `validation::executor::call::validate`): the per-call rules.
@@ -132,7 +132,7 @@ export class MesosAgentDouble {
   get endpoint(): string { return `127.0.0.1:${this.#port}`; }
   get isSubscribed(): boolean { return this.#subscription !== undefined; }
 
-  /** The variables the agent gives the executor process (CONTRACT §1). */
+  /** The variables the agent gives the executor process (docs/settings.md). */
   executorEnvironment(extra: Record<string, string> = {}): Record<string, string> {
     const env: Record<string, string> = {
       MESOS_AGENT_ENDPOINT: this.endpoint,

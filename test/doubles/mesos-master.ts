@@ -1,5 +1,5 @@
-// A Mesos master's agent listing on 127.0.0.1 (port 0), for SIDECAR_SEEDS (CONTRACT §7). It
-// answers GET /slaves and GET /master/slaves (libprocess serves a delegate's endpoints under
+// A Mesos master's agent listing on 127.0.0.1 (port 0), for SIDECAR_SEEDS (docs/health-checks.md).
+// It answers GET /slaves and GET /master/slaves (libprocess serves a delegate's endpoints under
 // both) with the shape the real master's Http::slaves writes: {"slaves": [...], "recovered_slaves": []}.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';

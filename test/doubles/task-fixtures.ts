@@ -1,11 +1,11 @@
-// What a real Mesos agent hands a custom executor, as JSON (CONTRACT §3, §4). The agent encodes
-// events with stout's jsonify(JSON::Protobuf), which writes every optional field that has a proto
-// default even when nobody set it (3rdparty/stout/include/stout/protobuf.hpp, `json()`: "Field is
-// set or has default"), but skips deprecated ones. So `shell: true`, `network: "HOST"`,
-// `privileged: false`, `extract: true`, `type: "VALUE"` appear unasked, and a newer agent may add
-// fields we have never heard of. These builders produce exactly that shape, so the executor is
-// tested against what it will really read, not against the minimal JSON a hand-written test
-// would send.
+// What a real Mesos agent hands a custom executor, as JSON (docs/status-updates.md,
+// docs/containers.md). The agent encodes events with stout's jsonify(JSON::Protobuf), which writes
+// every optional field that has a proto default even when nobody set it
+// (3rdparty/stout/include/stout/protobuf.hpp, `json()`: "Field is set or has default"), but skips
+// deprecated ones. So `shell: true`, `network: "HOST"`, `privileged: false`, `extract: true`,
+// `type: "VALUE"` appear unasked, and a newer agent may add fields we have never heard of. These
+// builders produce exactly that shape, so the executor is tested against what it will really read,
+// not against the minimal JSON a hand-written test would send.
 import type { AgentEvent, ExecutorInfo, FrameworkInfo, HealthCheck, KillPolicy, Resource, TaskInfo } from '../../src/mesos/types';
 
 /** Ids shaped like real ones: framework `<master uuid>-<seq>`, agent `<master uuid>-S<n>`. */
@@ -95,7 +95,7 @@ export interface DockerTaskOptions {
   image: string;
   taskId: string;
   name?: string;
-  /** Becomes the docker parameter `label` `executor.ShellCommand=<cmd>` (CONTRACT §4). */
+  /** Becomes the docker parameter `label` `executor.ShellCommand=<cmd>` (docs/containers.md). */
   cmd?: string;
   /** Docker parameters `env` `NAME=value`. */
   env?: Record<string, string>;
@@ -178,7 +178,7 @@ export function dockerTaskInfo(options: DockerTaskOptions): TaskInfo {
     executor: executorInfo({ executorId: options.executorId, frameworkId: options.frameworkId, env: options.executorEnv }),
     container: container as TaskInfo['container'],
     // Not in our mesos.proto: stands for whatever a newer agent adds. The agent's parser ignores
-    // unknown fields, and so must the executor (CONTRACT §3).
+    // unknown fields, and so must the executor.
     x_field_from_a_newer_mesos: { added_in: '9.9', values: [1, 2, 3] },
   };
   if (options.killPolicyGraceSec !== undefined) task.kill_policy = killPolicy(options.killPolicyGraceSec);

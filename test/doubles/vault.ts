@@ -1,7 +1,7 @@
 // A Vault server on 127.0.0.1 (port 0), over HTTP or over TLS with a CA made at test time
 // (optionally requiring a client certificate, as a listener with
 // tls_require_and_verify_client_cert does), that speaks the parts of Vault's HTTP API the
-// executor uses (CONTRACT §8). Shapes follow Vault's docs and source: every answer is the
+// executor uses (docs/vault-and-aws.md). Shapes follow Vault's docs and source: every answer is the
 // logical.Response envelope (request_id, lease_id, renewable, lease_duration, data, wrap_info,
 // warnings, auth); errors are sdk/logical RespondError's `{"errors":[...]}` plus json.Encoder's
 // newline: 403 `["permission denied"]` for a missing or unknown token (checked before anything

@@ -1,6 +1,6 @@
-// AwsRole end to end (CONTRACT §8): the built executor, the agent double, real dockerd and the
-// Vault double's AWS secrets engine (and the Sidecar double for the drain). The container gets
-// the role's keys; the lease is renewed with AwsRoleTtl; a lease near its end stops the task
+// AwsRole end to end (docs/vault-and-aws.md): the built executor, the agent double, real dockerd
+// and the Vault double's AWS secrets engine (and the Sidecar double for the drain). The container
+// gets the role's keys; the lease is renewed with AwsRoleTtl; a lease near its end stops the task
 // (drained first) with TASK_FAILED naming it; the lease and the task's own token are revoked
 // whatever ends the task. Every run logs at debug level and its whole output is grepped for
 // every key, token and the password: the keys may appear in the container's env and nowhere else.

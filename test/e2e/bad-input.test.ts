@@ -1,5 +1,5 @@
 // Bad input gets a terminal update a person understands, nothing is left behind, and the
-// executor never crashes with a stack trace (CONTRACT §5).
+// executor never crashes with a stack trace (docs/status-updates.md).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupAll, docker, inspect, startRun, TEST_IMAGE, uniqueTaskId } from './harness';

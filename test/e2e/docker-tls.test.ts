@@ -1,5 +1,5 @@
-// DOCKER_HOST=tcp:// with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (CONTRACT §11) against a REAL
-// dockerd listening on 127.0.0.1 with --tlsverify, certificates made by openssl
+// DOCKER_HOST=tcp:// with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH (docs/docker-connection.md)
+// against a REAL dockerd listening on 127.0.0.1 with --tlsverify, certificates made by openssl
 // (test/support/test-certs.ts): the built executor runs a task over TLS, follows its log for the
 // syslog relay and copies a failed task's output over TLS; without the client certificate the
 // task fails with a line that says TLS, and a bad DOCKER_HOST or DOCKER_CERT_PATH stops the

@@ -1,4 +1,4 @@
-// The agent away or silent (CONTRACT §12, fault 3), on the main Docker engine: with
+// The agent away or silent (docs/faults.md), on the main Docker engine: with
 // checkpointing the executor keeps its terminal update until the agent acknowledges it, however
 // long the agent is away (within MESOS_RECOVERY_TIMEOUT); without it, it gives up quickly and
 // leaves no container behind. Each test checks the agent's view by uuid against what the

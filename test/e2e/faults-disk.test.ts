@@ -1,4 +1,4 @@
-// A full sandbox disk (CONTRACT §12). Under a real agent the executor's stdout and stderr are
+// A full sandbox disk (docs/faults.md). Under a real agent the executor's stdout and stderr are
 // files in the sandbox; when the disk fills, writes to them fail with ENOSPC. The executor must
 // not crash or spin, the failure-log copy stops at the first failed write, every status update
 // is still delivered, and once writes work again one note line says how much was dropped. The

@@ -1,4 +1,4 @@
-// A Docker engine that hangs (SIGSTOP) or loses the task's container (CONTRACT §12), end to end:
+// A Docker engine that hangs (SIGSTOP) or loses the task's container (docs/faults.md), end to end:
 // the built executor, the agent double, and a private dockerd that the test freezes, or whose
 // container it removes behind the executor's back. A KILL is retried until the engine answers and
 // then completes; a SHUTDOWN still ends within its grace period, saying the engine did not answer;

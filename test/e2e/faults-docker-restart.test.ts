@@ -1,4 +1,4 @@
-// Docker engine restarts while a task runs (CONTRACT §12), end to end: the built executor, the
+// Docker engine restarts while a task runs (docs/faults.md), end to end: the built executor, the
 // agent double, and a private dockerd that the test restarts (with and without live-restore),
 // SIGKILLs and stops. The task must stay RUNNING while the engine is away, the executor must
 // re-attach (its wait, and the syslog relay) once it answers, and the one terminal update must

@@ -1,4 +1,4 @@
-// An executor's whole process group SIGKILLed (CONTRACT §12), as an agent destroying an executor
+// An executor's whole process group SIGKILLed (docs/faults.md), as an agent destroying an executor
 // does: neither the executor nor the wrapper's trap can stop the container. Containers carry
 // their owner's identity in labels; the next executor starting on the host stops the containers
 // whose owner is certainly gone (KillTaskTimeout, logged) and never one whose owner may be alive.
@@ -19,7 +19,7 @@ import { containerNameForTask } from '../../src/docker/container-name';
 
 const WRAPPER = join(__dirname, '..', '..', '..', 'scripts', 'executor.sh');
 const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
-/** The owner labels, as CONTRACT §12 names them. */
+/** The owner labels, as docs/faults.md names them. */
 const LABEL = {
   executorId: 'sidecar-executor.executor-id', frameworkId: 'sidecar-executor.framework-id', pid: 'sidecar-executor.pid',
   startTime: 'sidecar-executor.pid-start-time', pidNamespace: 'sidecar-executor.pid-namespace',

@@ -1,7 +1,7 @@
-// The task's own health check end to end (CONTRACT §13): the built executor, the agent double
-// and real dockerd, with the check's seconds cut to tenths (the proto's fields are doubles), so
-// each test runs in a few seconds. HTTP checks reach busybox httpd in the container; the check is
-// made to fail by removing the file it serves, with `docker exec`.
+// The task's own health check end to end (docs/health-checks.md): the built executor, the agent
+// double and real dockerd, with the check's seconds cut to tenths (the proto's fields are doubles),
+// so each test runs in a few seconds. HTTP checks reach busybox httpd in the container; the check
+// is made to fail by removing the file it serves, with `docker exec`.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';

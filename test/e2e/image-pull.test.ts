@@ -1,7 +1,8 @@
-// Image pulls through the real executor (CONTRACT §4, §5): a password-protected local registry
-// (Debian's docker-registry with htpasswd auth), credentials read from a Docker config file for
-// EXECUTOR_DOCKER_REPOSITORY, SERVICE_VERSION from the tag, force_pull_image, the HOME fallback,
-// the legacy ~/.dockercfg, and a wrong password that fails the launch without leaking it.
+// Image pulls through the real executor (docs/containers.md, docs/docker-connection.md): a
+// password-protected local registry (Debian's docker-registry with htpasswd auth), credentials read
+// from a Docker config file for EXECUTOR_DOCKER_REPOSITORY, SERVICE_VERSION from the tag,
+// force_pull_image, the HOME fallback, the legacy ~/.dockercfg, and a wrong password that fails the
+// launch without leaking it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

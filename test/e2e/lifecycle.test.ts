@@ -1,4 +1,5 @@
-// The task lifecycle end to end (CONTRACT §5): the built executor, the agent double, real dockerd.
+// The task lifecycle end to end (docs/status-updates.md): the built executor, the agent
+// double, real dockerd.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

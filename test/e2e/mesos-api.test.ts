@@ -1,5 +1,5 @@
-// The Mesos side end to end (CONTRACT §3): every call the built executor makes passes the agent
-// double's validation, and the connection survives what a real agent does to it.
+// The Mesos side end to end (docs/status-updates.md): every call the built executor makes passes
+// the agent double's validation, and the connection survives what a real agent does to it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExecutorProcess, cleanupAll, inspect, startRun } from './harness';

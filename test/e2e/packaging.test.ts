@@ -30,6 +30,7 @@ test('the release tarball holds the executor, executor.sh, README and LICENSE', 
     assert.match(listing, new RegExp(`sidecar-executor-${version.replace(/\./g, '\\.')}/${file.replace('.', '\\.')}\\n`), listing);
   }
   assert.match(listing, /^-rwxr-xr-x root\/root .* sidecar-executor-[\d.]+\/sidecar-executor$/m);
+  assert.match(listing, /sidecar-executor-[\d.]+\/docs\/faults\.md$/m, 'the docs the README links');
 });
 
 test('the .deb installs /opt/mesos/sidecar-executor and /opt/mesos/executor.sh, depends on nodejs >= 20, and the unpacked executor runs', () => {
@@ -52,6 +53,7 @@ test('the npm tarball includes the bundle: installed with npm, the command runs'
   assert.match(listing, /^package\/bin\/sidecar-executor$/m);
   assert.match(listing, /^package\/dist\/sidecar-executor-tools\.js$/m);
   assert.match(listing, /^package\/LICENSE$/m);
+  assert.match(listing, /^package\/docs\/status-updates\.md$/m);
   const prefix = join(work, 'npm-prefix');
   run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', dist(`sidecar-executor-${version}.tgz`)]);
   assert.match(run(join(prefix, 'bin', 'sidecar-executor'), ['--version']), BUILD_ID);

@@ -1,5 +1,5 @@
-// The syslog relay end to end (CONTRACT §9): the built executor and real dockerd, with a real UDP
-// listener on 127.0.0.1 standing in for syslog. Each container output line must arrive as one
+// The syslog relay end to end (docs/log-relay.md): the built executor and real dockerd, with a real
+// UDP listener on 127.0.0.1 standing in for syslog. Each container output line must arrive as one
 // datagram holding one JSON record; the relay must end with the container.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Sidecar health checking, draining and SIDECAR_SEEDS end to end (CONTRACT §5, §6, §7): the
+// Sidecar health checking, draining and SIDECAR_SEEDS end to end (docs/health-checks.md): the
 // built executor, the agent double, real dockerd, the Sidecar double and the master double, with
 // intervals cut to 200 ms through the EXECUTOR_* settings so the whole file runs in well under a
 // minute. The Sidecar double answers as Sidecar's own host (HOST, the agent's TASK_HOST), so a
@@ -100,7 +100,8 @@ function statuses(run: Run): TaskStatus[] {
 
 /**
  * The `healthy` values of the health updates, in order; each must carry the health reason. The
- * terminal update of a task failed for its health also carries `healthy: false` (CONTRACT §5).
+ * terminal update of a task failed for its health also carries `healthy: false`
+ * (docs/status-updates.md).
  */
 function healthFlags(run: Run): boolean[] {
   const health = statuses(run).filter((s) => s.healthy !== undefined && s.state !== 'TASK_FAILED');
@@ -145,7 +146,7 @@ test('a healthy task keeps running: checks every poll interval after the backoff
     assert.deepEqual(healthFlags(run), [true], 'a steady verdict is published once');
     const calls = gets(sidecar);
     assert.ok(calls.every((c) => c.status === 200));
-    // SidecarBackoff before the first check, then SidecarPollInterval between checks (CONTRACT §6).
+    // SidecarBackoff before the first check, then SidecarPollInterval between checks.
     const runningAt = updateArrivedAt(run, 'TASK_RUNNING');
     assert.ok(calls[0]!.at - runningAt >= SETTLED_BACKOFF_MS - 50, `first check ${calls[0]!.at - runningAt} ms after TASK_RUNNING, before the ${SETTLED_BACKOFF_MS} ms backoff`);
     const gaps = calls.slice(1).map((c, i) => c.at - calls[i]!.at);

@@ -1,6 +1,6 @@
-// What the status updates say about a task's end and its container (CONTRACT §13), end to end:
-// the memory limit that killed it, its last words, its max_completion_time, and its addresses on
-// TASK_RUNNING as the Mesos Docker executor reports them.
+// What the status updates say about a task's end and its container (docs/status-updates.md), end to
+// end: the memory limit that killed it, its last words, its max_completion_time, and its addresses
+// on TASK_RUNNING as the Mesos Docker executor reports them.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TaskStatus } from '../../src/mesos/types';

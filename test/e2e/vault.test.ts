@@ -1,7 +1,7 @@
-// Vault end to end (CONTRACT §8, §5): the built executor, the agent double, real dockerd and the
-// Vault double. Every run has EXECUTOR_DEBUG=true, and every run's whole output (stdout and
+// Vault end to end (docs/vault-and-aws.md): the built executor, the agent double, real dockerd and
+// the Vault double. Every run has EXECUTOR_DEBUG=true, and every run's whole output (stdout and
 // stderr) is grepped for every token, the password and every decrypted value: a secret may
-// appear in the container's env and nowhere else (issue 5, "Secrets never leak").
+// appear in the container's env and nowhere else.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -366,7 +366,8 @@ test('a failing container that prints a Vault secret: its last words in TASK_FAI
   try {
     const failed = await run.update('TASK_FAILED');
     assert.equal(failed.message, 'Container exited with status 2; its last output:\nconnecting with password [REDACTED]');
-    // The container's own output is copied to the sandbox as it is (CONTRACT §5); no update carries it.
+    // The container's own output is copied to the sandbox as it is (docs/status-updates.md); no
+    // update carries it.
     const messages = run.agent.updates().map((s) => s.message ?? '').join('\n');
     for (const s of f.secrets()) assert.ok(!messages.includes(s), `a secret (${s.slice(0, 8)}...) appears in a status update`);
   } finally { await run.cleanup(); }

@@ -1,5 +1,5 @@
-// The wrapper script (CONTRACT §10), run with `sh` as the Mesos agent would run the task's
-// executor command: first around a fake executor that records what it was given, then around
+// The wrapper script (docs/wrapper-and-install.md), run with `sh` as the Mesos agent would run the
+// task's executor command: first around a fake executor that records what it was given, then around
 // the real built executor against the agent double and the real dockerd.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // The orphan reaper on a fake engine: it stops exactly the containers whose owner is certainly
-// gone, with KillTaskTimeout, logging each, and never throws (CONTRACT §12).
+// gone, with KillTaskTimeout, logging each, and never throws (docs/faults.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineError, type ListedContainer } from '../../src/docker/engine-api';

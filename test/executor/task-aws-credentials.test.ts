@@ -1,6 +1,6 @@
-// The lifecycle's hold on the AwsRole credentials (CONTRACT §8), with fake services and a fake
-// clock: the env they add, the stop at expiresAt (also beyond setTimeout's 24.8-day limit), and
-// a release that waits for a grant on its way, is bounded, and happens once.
+// The lifecycle's hold on the AwsRole credentials (docs/vault-and-aws.md), with fake services and a
+// fake clock: the env they add, the stop at expiresAt (also beyond setTimeout's 24.8-day limit),
+// and a release that waits for a grant on its way, is bounded, and happens once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskAwsCredentials } from '../../src/executor/task-aws-credentials';

@@ -1,5 +1,5 @@
 // The shared request module against real sockets: what every caller relies on when a request
-// fails (CONTRACT §6: a Sidecar outage must not grow the health monitor's state).
+// fails (docs/health-checks.md: a Sidecar outage must not grow the health monitor's state).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';

@@ -1,4 +1,4 @@
-// Output that cannot be written never hurts (CONTRACT §12): against /dev/full (every write is
+// Output that cannot be written never hurts (docs/faults.md): against /dev/full (every write is
 // ENOSPC, as on a full sandbox disk) and a scripted writeSync for partial writes and recovery.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

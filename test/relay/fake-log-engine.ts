@@ -1,4 +1,4 @@
-// An in-process stand-in for EngineApi.containerLogs with named knobs (STYLE: hand-written fakes),
+// An in-process stand-in for EngineApi.containerLogs with named knobs (a hand-written fake),
 // and a real UDP listener on 127.0.0.1 port 0 to receive what the relay sends.
 import dgram from 'node:dgram';
 import { EngineError, type ContainerState, type LogFrame, type LogFrameSink, type LogsOptions, type LogStream, type RequestBounds } from '../../src/docker/engine-api';

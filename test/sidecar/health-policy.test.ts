@@ -19,7 +19,7 @@ function run(checks: readonly ServiceLookup[], maxFails: number): HealthStep[] {
 
 const isFail = (c: ServiceLookup): boolean => c.kind === 'status' && (c.name === 'UNHEALTHY' || c.name === 'TOMBSTONE');
 
-/** Written independently of the implementation: the contract's words, directly. */
+/** Written independently of the implementation: the rule in docs/health-checks.md, directly. */
 function reference(checks: readonly ServiceLookup[], maxFails: number): { failTask: boolean[]; healthy: (boolean | undefined)[]; changed: boolean[] } {
   const failTask: boolean[] = [];
   const healthy: (boolean | undefined)[] = [];
@@ -108,7 +108,7 @@ describe('stepHealth', () => {
     assert.ok(Object.isFrozen(INITIAL_HEALTH));
   });
 
-  it('agrees with the contract on every sequence of up to 6 checks, MaxFails 0 to 4', () => {
+  it('agrees with the documented rule on every sequence of up to 6 checks, MaxFails 0 to 4', () => {
     let compared = 0;
     for (let maxFails = 0; maxFails <= 4; maxFails++) {
       for (let length = 1; length <= 6; length++) {

@@ -115,7 +115,7 @@ describe('SidecarClient', () => {
       const recovered = await clock.run(pending);
       assert.ok(recovered.ok);
       assert.equal(double.calls.length, 1, 'the first try never reached the double');
-      // What the health monitor's restart window keys on (CONTRACT §6).
+      // What the health monitor's restart window keys on (docs/health-checks.md).
       assert.equal(result.ok ? undefined : result.unreachable, true);
       assert.equal(recovered.ok && recovered.recovered, true, 'an earlier try of this fetch could not reach Sidecar');
     });

@@ -1,7 +1,7 @@
-// AwsRole credentials from the Vault double's AWS secrets engine (CONTRACT §8): a userpass token
-// of their own, aws/creds/<role>, the lease renewed with AwsRoleTtl, the stop time 360 s before
-// the earlier of the lease's and the token's end, and lease and token revoked at the end. No
-// key, secret or token appears in any log line or message.
+// AwsRole credentials from the Vault double's AWS secrets engine (docs/vault-and-aws.md): a
+// userpass token of their own, aws/creds/<role>, the lease renewed with AwsRoleTtl, the stop time
+// 360 s before the earlier of the lease's and the token's end, and lease and token revoked at the
+// end. No key, secret or token appears in any log line or message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';

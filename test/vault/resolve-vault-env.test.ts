@@ -1,5 +1,6 @@
-// resolveVaultEnv (CONTRACT §8): replacement, laziness, and failures that name the variable and
-// the path but never a secret; first with an in-process fake client, then against the double.
+// resolveVaultEnv (docs/vault-and-aws.md): replacement, laziness, and failures that name the
+// variable and the path but never a secret; first with an in-process fake client, then against
+// the Vault double.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -172,5 +173,5 @@ test('end to end: nothing logged at debug level contains a token, the password o
   assert.ok(logger.lines.length > 10, 'debug, info and warnings were logged');
   assert.ok(logged.includes('level=debug'));
   for (const secret of secrets) assert.ok(!logged.includes(secret), `a log line contains ${secret}`);
-  assert.ok(!logged.includes('leak-check-user'), 'the username is not logged either (CONTRACT §2)');
+  assert.ok(!logged.includes('leak-check-user'), 'the username is not logged either');
 });

@@ -1,7 +1,7 @@
-// The userpass login as the latest Go original does it (CONTRACT §8): login with the password
-// only, `auth/token/renew` of the new token to TTL + 600 s, a lookup, and a warning when Vault
-// granted less. Against the Vault double, which, as real Vault, ignores a ttl in the login body
-// and caps renewals at its max TTL.
+// The userpass login as the latest Go original does it (docs/vault-and-aws.md): login with the
+// password only, `auth/token/renew` of the new token to TTL + 600 s, a lookup, and a warning when
+// Vault granted less. Against the Vault double, which, as real Vault, ignores a ttl in the login
+// body and caps renewals at its max TTL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryLogger } from '../../src/logging/logger';

@@ -1,5 +1,5 @@
-// Client certificates (VAULT_CLIENT_CERT, VAULT_CLIENT_KEY; CONTRACT §8) against a TLS Vault
-// double that requires one signed by its test CA, as a listener with
+// Client certificates (VAULT_CLIENT_CERT, VAULT_CLIENT_KEY; docs/vault-and-aws.md) against a TLS
+// Vault double that requires one signed by its test CA, as a listener with
 // tls_require_and_verify_client_cert does. Certificates are made with openssl (vault-tls.ts).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

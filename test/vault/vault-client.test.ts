@@ -1,5 +1,5 @@
-// VaultClient against the Vault double (CONTRACT §8): auth order, token cache, KV v1/v2 reads,
-// retries bounded by VAULT_MAX_RETRIES, namespace header, status errors.
+// VaultClient against the Vault double (docs/vault-and-aws.md): auth order, token cache, KV v1/v2
+// reads, retries bounded by VAULT_MAX_RETRIES, namespace header, status errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, utimes, writeFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// VAULT_* parsing (pure) and CA loading (files), CONTRACT §8.
+// VAULT_* parsing (pure) and CA loading (files), docs/vault-and-aws.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
-// vault:// reference parsing (CONTRACT §8), case by case, including what the Go original's
-// url.Parse-based parsing accepted so task definitions keep working.
+// vault:// reference parsing (docs/vault-and-aws.md), case by case, including what the Go
+// original's url.Parse-based parsing accepted so task definitions keep working.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findVaultRefs, isVaultReference, parseVaultRef } from '../../src/vault/vault-refs';

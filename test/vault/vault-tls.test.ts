@@ -1,5 +1,5 @@
-// TLS to Vault with the standard client variables (CONTRACT §8): a test CA made with openssl,
-// trusted through VAULT_CACERT or VAULT_CAPATH, or bypassed with VAULT_SKIP_VERIFY.
+// TLS to Vault with the standard client variables (docs/vault-and-aws.md): a test CA made with
+// openssl, trusted through VAULT_CACERT or VAULT_CAPATH, or bypassed with VAULT_SKIP_VERIFY.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
