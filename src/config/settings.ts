@@ -52,7 +52,8 @@ export class SettingsError extends Error {
 
 type Kind = 'int' | 'seconds' | 'duration' | 'bool' | 'string' | 'url' | 'hostport' | 'list' | 'logformat';
 
-interface Spec { name: string; key: keyof Settings; kind: Kind; fallback: string }
+/** `prefixedOnly`: a setting of ours the Go original never had, read only under its EXECUTOR_ name. */
+interface Spec { name: string; key: keyof Settings; kind: Kind; fallback: string; prefixedOnly?: boolean }
 
 /** The settings table, in the Go original's order; `name` is the CamelCase name in docs/settings.md. */
 export const SETTING_SPECS: readonly Spec[] = [
@@ -84,7 +85,9 @@ export const SETTING_SPECS: readonly Spec[] = [
   { name: 'AwsRoleTtl', key: 'awsRoleTtlMs', kind: 'duration', fallback: '0s' },
   { name: 'AwsRoleMaxTtl', key: 'awsRoleMaxTtlMs', kind: 'duration', fallback: '744h' },
   { name: 'ShellCommandQuoting', key: 'shellCommandQuoting', kind: 'bool', fallback: 'false' },
-  { name: 'LogFormat', key: 'logFormat', kind: 'logformat', fallback: 'text' },
+  // Only EXECUTOR_LOG_FORMAT: a bare LOG_FORMAT set for some other program on the host (logfmt,
+  // ecs...) must not stop every executor at start-up.
+  { name: 'LogFormat', key: 'logFormat', kind: 'logformat', fallback: 'text', prefixedOnly: true },
 ];
 
 /** `SidecarRetryDelay` -> `EXECUTOR_SIDECAR_RETRY_DELAY`, as envconfig splits CamelCase words. */
@@ -138,7 +141,8 @@ export function bareName(variable: string): string {
 
 /** The variable a setting is read from, and its value: the EXECUTOR_ name first, then the bare one. */
 export function settingSource(env: Readonly<Record<string, string | undefined>>, camel: string): { variable: string; value: string } | undefined {
-  for (const variable of [envName(camel), bareName(envName(camel))]) {
+  const prefixedOnly = SETTING_SPECS.find((spec) => spec.name === camel)?.prefixedOnly === true;
+  for (const variable of prefixedOnly ? [envName(camel)] : [envName(camel), bareName(envName(camel))]) {
     const value = env[variable];
     if (value !== undefined && value !== '') return { variable, value };
   }

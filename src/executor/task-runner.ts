@@ -9,18 +9,19 @@ import type { Clock } from '../clock';
 import type { Settings } from '../config/settings';
 import { taskInfoToContainerSpec, type ContainerSpec } from '../docker/container-spec';
 import type { EngineApi, EngineError } from '../docker/engine-api';
-import { ExitWatch, type ContainerExit } from '../docker/exit-watch';
+import { ExitWatch } from '../docker/exit-watch';
 import { stopPersistently } from '../docker/persistent-stop';
 import { TaskInvalidError } from '../docker/task-invalid-error';
 import type { Logger } from '../logging/logger';
 import type { StatusFields } from '../mesos/status';
 import type { KillPolicy, TaskInfo, TaskState } from '../mesos/types';
-import { exitCodeToState, exitMessage, stopTimeoutSec } from './exit-status';
+import { stopTimeoutSec } from './exit-status';
 import { copyFailureLogs, type TaskOutput } from './failure-logs';
 import { logContainerSettings } from './launch-log';
 import { pullWithRetries } from './image-pull';
 import type { LogRelay, Stoppable, TaskServices } from './task-services';
 import { AWS_RELEASE_MS, TaskAwsCredentials } from './task-aws-credentials';
+import { terminalStatus, type StopCause, type TaskEnd } from './task-ending';
 // Native health checks, max_completion_time, last words, addresses (docs/health-checks.md,
 // docs/status-updates.md).
 import { sleepLong } from '../clock';
@@ -79,14 +80,14 @@ export class TaskRunner {
   #log: Logger;
   #spec: ContainerSpec | undefined;
   #containerId: string | undefined;
+  /** Why the executor was asked to stop the container (KILL, SHUTDOWN, a signal). */
   #stopReason: string | undefined;
-  #unhealthy: string | undefined;
-  /**
-   * The AwsRole credentials (docs/vault-and-aws.md), and why the task was stopped when their
-   * lease nears its end.
-   */
+  /** The grace period asked for by a stop that came before the container ran. */
+  #pendingStopSec: number | undefined;
+  /** A stop the executor decided on itself (health, max_completion_time, the AWS lease). */
+  #cause: StopCause | undefined;
+  /** The AwsRole credentials (docs/vault-and-aws.md). */
   readonly #aws: TaskAwsCredentials;
-  #awsLeaseEnding: string | undefined;
   /** Aborted once the container's exit (or disappearance) is known: ends stops and the drain. */
   readonly #exit = new AbortController();
   #terminalUuid: string | undefined;
@@ -100,10 +101,6 @@ export class TaskRunner {
   // ---- Native health checks, max_completion_time, addresses (docs/health-checks.md) ----
   #nativeCheck: NativeHealthCheck | undefined;
   #nativeHealth: Stoppable | undefined;
-  /** Why the task's own health check failed it. */
-  #checkFailed: string | undefined;
-  /** Set when max_completion_time passed: the task is failed with REASON_MAX_COMPLETION_TIME_REACHED. */
-  #overdue: string | undefined;
   /** The container's addresses, carried by every TASK_RUNNING update. */
   #containerStatus: ContainerStatus | undefined;
 
@@ -218,16 +215,21 @@ export class TaskRunner {
     this.#deps.setTitle(`sidecar-executor ${serviceId} (${spec.image})`);
     const addresses = await inspectAddresses(engine, id, spec.body.HostConfig.NetworkMode, this.#log);
     this.#containerStatus = containerStatusFor(this.#task, addresses);
-    this.#send('TASK_RUNNING', { message: `Container ${serviceId} running` });
+    if (this.#stopReason !== undefined) {
+      // Killed while it was being created or started: stopped at once, never reported running
+      // (the scheduler already has TASK_KILLING).
+      void this.#stop(this.#pendingStopSec ?? settings.killTaskTimeoutSec);
+    } else {
+      this.#send('TASK_RUNNING', { message: `Container ${serviceId} running` });
+    }
     this.#log.info(`Monitoring Mesos task ${this.taskId} for container ${serviceId} [checkSidecar: ${spec.sidecarDiscover}]`);
-    if (this.#stopReason) void this.#stop(stopTimeoutSec(undefined, settings.killTaskTimeoutSec));
-    if (spec.sidecarDiscover) {
+    if (spec.sidecarDiscover && this.#stopReason === undefined) {
       this.#health = services.watchHealth(serviceId, {
         onHealthChanged: (healthy, detail) => {
           if (!this.#exit.signal.aborted) this.#send('TASK_RUNNING', { healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: detail });
         },
         onUnhealthy: (detail) => {
-          this.#unhealthy = detail;
+          this.#cause ??= { kind: 'sidecar-unhealthy', detail };
           this.#log.error('Sidecar found the service unhealthy; stopping the container', { detail });
           void this.#stop(settings.killTaskTimeoutSec);
         },
@@ -244,38 +246,19 @@ export class TaskRunner {
     if (exit.kind === 'gone') {
       this.#log.error('The container is gone: the Docker engine no longer knows it', { detail: exit.detail });
       void this.#relay?.stop();
-      const killed = this.#stopReason !== undefined && this.#unhealthy === undefined && this.#awsLeaseEnding === undefined
-        && this.#checkFailed === undefined && this.#overdue === undefined;
-      return this.#terminal(killed ? 'TASK_KILLED' : 'TASK_FAILED', {
-        message: `Container ${serviceId} is gone: the Docker engine no longer knows it (removed, or its state was lost)${this.#stopReason ? ` while the executor stopped it (${this.#stopReason})` : ''}`,
-      });
+      return this.#terminal(...terminalStatus({ kind: 'gone', container: serviceId }, this.#cause, this.#stopReason));
     }
     const code = exit.code;
     this.#log.info(`Container ${id} not running! - ExitCode: ${code}`, { oom_killed: exit.oomKilled || undefined });
     if (code !== 0) await this.#copyFailureLogs(id);
     const lastWords = code !== 0 ? await readLastWordsWithin(engine, id, Math.min(LAST_WORDS_MS, (this.#deadline ?? Infinity) - this.#deps.clock.now()), this.#deps.clock, this.#log) : undefined;
-    const [state, fields] = this.#exitStatus(exit, spec);
+    const end: TaskEnd = { kind: 'exited', code, oomKilled: exit.oomKilled, memoryLimit: spec.body.HostConfig.Memory };
+    const [state, fields] = terminalStatus(end, this.#cause, this.#stopReason);
     if (lastWords !== undefined) fields.message = `${fields.message ?? ''}; its last output:\n${lastWords}`;
     if (state === 'TASK_FINISHED') this.#log.info(`Task completed: ${this.#task.name ?? this.taskId}`);
     else if (state === 'TASK_KILLED') this.#log.error('Task was killed, notifying Mesos');
     else this.#log.error('Task failed, notifying Mesos');
     return this.#terminal(state, fields);
-  }
-
-  /** The terminal state and fields for a container's exit (docs/status-updates.md). */
-  #exitStatus(exit: ContainerExit & { kind: 'exited' }, spec: ContainerSpec): [TaskState, StatusFields] {
-    const endedByExecutor = this.#endedByExecutor(exit.code);
-    if (endedByExecutor) return endedByExecutor;
-    if (this.#unhealthy) {
-      return ['TASK_FAILED', { healthy: false, message: `Sidecar found the service unhealthy (${this.#unhealthy}); ${exitMessage(exit.code, undefined).toLowerCase()}` }];
-    }
-    if (this.#awsLeaseEnding) return ['TASK_FAILED', { message: `${this.#awsLeaseEnding}; ${exitMessage(exit.code, undefined).toLowerCase()}` }];
-    if (exit.oomKilled) {
-      const limit = spec.body.HostConfig.Memory;
-      const what = limit ? `its memory limit (${Math.round(limit / 1048576)} MB)` : 'the memory available to it';
-      return ['TASK_FAILED', { reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: `Container used more than ${what} and was killed by the kernel; ${exitMessage(exit.code, undefined).toLowerCase()}` }];
-    }
-    return [exitCodeToState(exit.code), { message: exitMessage(exit.code, this.#stopReason) }];
   }
 
   /**
@@ -313,7 +296,12 @@ export class TaskRunner {
     this.#log.info(`Killing task: ${this.taskId}`, { reason: request.reason });
     if (this.#deps.killingCapable()) this.#send('TASK_KILLING', { message: `Stopping: ${request.reason}` });
     const id = this.#containerId;
-    if (!id) return; // the launch sees #stopReason and ends with TASK_KILLED
+    if (!id) {
+      // The launch sees #stopReason: before the create it ends with TASK_KILLED; after it, the
+      // container is stopped with this grace period as soon as it runs.
+      this.#pendingStopSec = timeoutSec;
+      return;
+    }
     this.#health?.stop();
     this.#nativeHealth?.stop();
     const drainMs = this.#spec?.sidecarDiscover ? settings.sidecarDrainingDurationMs : 0;
@@ -368,7 +356,7 @@ export class TaskRunner {
   #stopForAwsLease(): void {
     if (this.#stopReason !== undefined || this.#terminalUuid !== undefined || this.#exit.signal.aborted) return;
     const role = this.#deps.settings.awsRole;
-    this.#awsLeaseEnding = `Stopped as its AWS credentials lease (role ${role}) nears its end, for the scheduler to replace it with fresh credentials`;
+    this.#cause ??= { kind: 'aws-lease', detail: `Stopped as its AWS credentials lease (role ${role}) nears its end, for the scheduler to replace it with fresh credentials` };
     this.#log.warn('The AWS credentials lease nears its end; stopping the task', { role });
     void this.kill({ reason: `the AWS credentials lease of role ${role} nears its end` });
   }
@@ -396,9 +384,7 @@ export class TaskRunner {
     void this.#relay?.stop();
     const reason = this.#stopReason ?? 'SHUTDOWN';
     const id = this.#containerId;
-    if (id === undefined) {
-      return this.#terminal('TASK_KILLED', { message: `Task killed before its container started (${reason}); the Docker engine did not answer within the shutdown grace period` });
-    }
+    if (id === undefined) return this.#terminal(...terminalStatus({ kind: 'not-started', unfinished: true }, this.#cause, this.#stopReason));
     this.#log.error('The shutdown grace period passed before the Docker engine confirmed the container stopped');
     return this.#terminal('TASK_FAILED', {
       message: `The Docker engine did not answer within the shutdown grace period: container ${id.slice(0, 12)} could not be confirmed stopped (${reason}) and may still be running`,
@@ -406,8 +392,7 @@ export class TaskRunner {
   }
 
   #killedBeforeStart(): string {
-    if (this.#overdue) return this.#terminal('TASK_FAILED', { reason: 'REASON_MAX_COMPLETION_TIME_REACHED', message: `${this.#overdue} before its container started` });
-    return this.#terminal('TASK_KILLED', { message: `Task killed before its container started (${this.#stopReason})` });
+    return this.#terminal(...terminalStatus({ kind: 'not-started', unfinished: false }, this.#cause, this.#stopReason));
   }
 
   // ---- Native health checks, max_completion_time, last words, addresses (docs/status-updates.md) ----
@@ -415,14 +400,14 @@ export class TaskRunner {
   /** The task's own health check, beside Sidecar's: either can fail the task, the first one does. */
   #watchNativeHealth(id: string, spec: ContainerSpec, addresses: ContainerAddress[]): void {
     if (this.#nativeCheck === undefined || this.#stopReason !== undefined) return;
-    const stopped = (): boolean => this.#exit.signal.aborted || this.#stopReason !== undefined || this.#unhealthy !== undefined;
+    const stopped = (): boolean => this.#exit.signal.aborted || this.#stopReason !== undefined || this.#cause !== undefined;
     this.#nativeHealth = this.#nativeCheck.watch({ containerId: id, networkMode: spec.body.HostConfig.NetworkMode, addresses }, this.#log, {
       onHealthChanged: (healthy, detail) => {
         if (!stopped()) this.#send('TASK_RUNNING', { healthy, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: detail });
       },
       onUnhealthy: (detail) => {
         if (stopped()) return;
-        this.#checkFailed = detail;
+        this.#cause = { kind: 'check-failed', detail };
         this.#stopReason = 'its health check failed';
         this.#log.error('The health check failed; stopping the container', { detail });
         void this.#health?.stop();
@@ -441,22 +426,15 @@ export class TaskRunner {
     if (ms === undefined) return;
     void (async () => {
       await sleepLong(this.#deps.clock, ms, this.#exit.signal);
-      if (this.#exit.signal.aborted || this.#terminalUuid !== undefined || this.#stopReason !== undefined || this.#unhealthy !== undefined) return;
-      this.#overdue = `The task ran past its max_completion_time (${ms / 1000} s)`;
+      if (this.#exit.signal.aborted || this.#terminalUuid !== undefined || this.#stopReason !== undefined || this.#cause !== undefined) return;
+      const detail = `The task ran past its max_completion_time (${ms / 1000} s)`;
+      this.#cause = { kind: 'overdue', detail };
       this.#stopReason = 'max_completion_time reached';
-      this.#log.error(`${this.#overdue}; killing it`);
+      this.#log.error(`${detail}; killing it`);
       this.#health?.stop();
       this.#nativeHealth?.stop();
       await this.#stop(0);
     })();
-  }
-
-  /** The terminal status of a task the executor ended itself: its health check failed, or it ran too long. */
-  #endedByExecutor(code: number | undefined): [TaskState, StatusFields] | undefined {
-    const exited = exitMessage(code, undefined).toLowerCase();
-    if (this.#overdue) return ['TASK_FAILED', { reason: 'REASON_MAX_COMPLETION_TIME_REACHED', message: `${this.#overdue} and was killed; ${exited}` }];
-    if (this.#checkFailed) return ['TASK_FAILED', { healthy: false, message: `${this.#checkFailed}; ${exited}` }];
-    return undefined;
   }
 
   #send(state: TaskState, fields?: StatusFields): string {

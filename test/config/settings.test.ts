@@ -77,6 +77,10 @@ test('every setting falls back to its bare name when the EXECUTOR_ one is unset 
   assert.equal(both.killTaskTimeoutSec, 2, 'the EXECUTOR_ name wins');
   assert.equal(both.debug, false);
   assert.throws(() => loadSettings({ KILL_TASK_TIMEOUT: 'soon' }, 'h'), /^Error: KILL_TASK_TIMEOUT="soon" is not valid/);
+  // LogFormat is ours, not the Go original's: another program's LOG_FORMAT is none of its business.
+  assert.equal(loadSettings({ LOG_FORMAT: 'logfmt' }, 'h').logFormat, 'text');
+  assert.equal(loadSettings({ EXECUTOR_LOG_FORMAT: 'json' }, 'h').logFormat, 'json');
+  assert.throws(() => loadSettings({ EXECUTOR_LOG_FORMAT: 'logfmt' }, 'h'), /EXECUTOR_LOG_FORMAT="logfmt" is not valid: expected text or json/);
 });
 
 test('AWS settings: defaults, and a TTL above the max TTL is refused naming both', () => {
