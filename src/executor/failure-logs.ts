@@ -2,6 +2,7 @@
 // stderr, so it lands in the Mesos sandbox logs (docs/status-updates.md). On a full sandbox
 // disk the copy stops at the first write that fails: the rest would fail too, and the
 // terminal update waits.
+import type { Clock } from '../clock';
 import { EngineError, type EngineApi } from '../docker/engine-api';
 import type { OutputStream } from '../logging/fd-writer';
 import type { Logger } from '../logging/logger';
@@ -35,4 +36,26 @@ export async function copyFailureLogs(
     logger.error('Could not copy the container logs', { error: (err as Error).message });
     return !copying && err instanceof EngineError && err.code === 'E_ENGINE_UNREACHABLE' ? 'unreachable' : 'failed';
   }
+}
+
+/** How long the copy may take at most: the terminal update waits for it. */
+const FAILURE_LOG_COPY_MS = 30_000;
+
+/**
+ * copyFailureLogs within `ms` (at most FAILURE_LOG_COPY_MS). An engine that stops its containers
+ * as it shuts down answers the wait and then goes away: the copy is tried again until it comes
+ * back, within the bound.
+ */
+export async function copyFailureLogsWithin(
+  engine: EngineApi, containerId: string, logsSinceMs: number, output: TaskOutput, logger: Logger, clock: Clock, ms: number,
+): Promise<void> {
+  const bound = new AbortController();
+  const copying = (async (): Promise<void> => {
+    for (let attempt = 0; !bound.signal.aborted; attempt++) {
+      if (await copyFailureLogs(engine, containerId, logsSinceMs, output, logger, bound.signal) !== 'unreachable') return;
+      await clock.sleep(Math.min(5000, 500 * 2 ** attempt), bound.signal);
+    }
+  })();
+  await Promise.race([copying, clock.sleep(Math.max(0, Math.min(FAILURE_LOG_COPY_MS, ms)), bound.signal)]);
+  bound.abort();
 }

@@ -5,32 +5,25 @@
 // restarts or hangs (docs/faults.md) changes none of that: the exit watch re-attaches, stops are
 // retried, and the only update sent without a confirmed exit is the one a SHUTDOWN's grace
 // period forces, which says the engine did not answer.
-import type { Clock } from '../clock';
+import { sleepLong, type Clock } from '../clock';
 import type { Settings } from '../config/settings';
 import { taskInfoToContainerSpec, type ContainerSpec } from '../docker/container-spec';
-import type { EngineApi, EngineError } from '../docker/engine-api';
+import type { ContainerAddress, EngineApi } from '../docker/engine-api';
 import { ExitWatch } from '../docker/exit-watch';
 import { stopPersistently } from '../docker/persistent-stop';
 import { TaskInvalidError } from '../docker/task-invalid-error';
 import type { Logger } from '../logging/logger';
 import type { StatusFields } from '../mesos/status';
-import type { KillPolicy, TaskInfo, TaskState } from '../mesos/types';
-import { stopTimeoutSec } from './exit-status';
-import { copyFailureLogs, type TaskOutput } from './failure-logs';
+import type { ContainerStatus, KillPolicy, TaskInfo, TaskState } from '../mesos/types';
+import { createTaskContainer, startTaskContainer } from './container-launch';
+import { containerStatusFor, inspectAddresses } from './container-status';
+import { maxCompletionMs, stopTimeoutSec } from './exit-status';
+import { copyFailureLogsWithin, type TaskOutput } from './failure-logs';
+import { readLastWordsWithin } from './last-words';
 import { logContainerSettings } from './launch-log';
-import { pullWithRetries } from './image-pull';
-import type { LogRelay, Stoppable, TaskServices } from './task-services';
 import { AWS_RELEASE_MS, TaskAwsCredentials } from './task-aws-credentials';
 import { terminalStatus, type StopCause, type TaskEnd } from './task-ending';
-// Native health checks, max_completion_time, last words, addresses (docs/health-checks.md,
-// docs/status-updates.md).
-import { sleepLong } from '../clock';
-import type { ContainerAddress } from '../docker/engine-api';
-import type { ContainerStatus } from '../mesos/types';
-import { containerStatusFor, inspectAddresses } from './container-status';
-import { maxCompletionMs } from './exit-status';
-import { readLastWordsWithin } from './last-words';
-import type { NativeHealthCheck } from './task-services';
+import type { LogRelay, NativeHealthCheck, Stoppable, TaskServices } from './task-services';
 
 /**
  * How long the executor may stay, after the terminal update, for the log relay to reach the end
@@ -58,8 +51,6 @@ export interface TaskRunnerDeps {
   exitWatch?: { probeIntervalMs?: number; probeTimeoutMs?: number };
 }
 
-/** How long the failure-log copy may take: the terminal update waits for it. */
-const FAILURE_LOG_COPY_MS = 30_000;
 /** How long stopping the container may take when the executor must exit (agent lost, crash). */
 const STOP_NOW_MS = 10_000;
 /** How long reading the container's last words for the terminal message may take. */
@@ -147,63 +138,24 @@ export class TaskRunner {
     this.#log.info(`Using image '${spec.image}'`, { name: spec.name });
     logContainerSettings(this.#log, this.#task, spec);
 
-    let step = 'Resolving Vault secrets';
-    try {
-      const env = await services.resolveSecrets(spec.body.Env);
-      if (this.#stopReason) return this.#killedBeforeStart();
-      step = `Pulling image ${spec.image}`;
-      if (spec.forcePull || !(await engine.imageExists(spec.image))) {
-        await pullWithRetries(engine, spec.image, services.registryAuth(), this.#log, this.#deps.clock);
-      } else {
-        this.#log.info('Re-using existing image... already present', { image: spec.image });
-      }
-      if (this.#stopReason) return this.#killedBeforeStart();
-      // AwsRole: got after the pull, so none of the lease is spent on it.
-      step = `Getting AWS credentials for role ${settings.awsRole}`;
-      const launchEnv = await this.#aws.addTo(env, () => this.#stopForAwsLease());
-      if (this.#stopReason) return this.#killedBeforeStart();
-      step = 'Creating the container';
-      const id = await this.#create(spec, launchEnv);
-      this.#containerId = id;
-      step = 'Starting the container';
-      if (this.#terminalUuid !== undefined) {
-        // A SHUTDOWN's grace period ran out while the engine was creating it: never start it.
-        await engine.removeContainer(id).catch((e: Error) => this.#log.error('Could not remove the container of a task that already ended', { error: e.message }));
-        return this.#terminalUuid;
-      }
-      this.#log.info(`Starting container with ID ${id.slice(0, 12)}`);
-      try {
-        await engine.startContainer(id);
-      } catch (err) {
-        // Nothing is left behind after a failed launch (docs/status-updates.md).
-        await engine.removeContainer(id).catch((e: Error) => this.#log.error('Could not remove the container that failed to start', { error: e.message }));
-        this.#containerId = undefined;
-        throw err;
-      }
-    } catch (err) {
-      return this.#terminal('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: launchFailure(step, err as Error) });
+    const created = await createTaskContainer(spec, {
+      engine, services, logger: this.#log, clock: this.#deps.clock, aws: this.#aws, awsRole: settings.awsRole,
+      onAwsLeaseEnding: () => this.#stopForAwsLease(), ownerLabels: this.#deps.ownerLabels,
+    }, () => this.#stopReason !== undefined);
+    if (created.kind === 'stopped') return this.#killedBeforeStart();
+    if (created.kind === 'failed') return this.#terminal('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: created.message });
+    this.#containerId = created.id;
+    if (this.#terminalUuid !== undefined) {
+      // A SHUTDOWN's grace period ran out while the engine was creating it: never start it.
+      await engine.removeContainer(created.id).catch((e: Error) => this.#log.error('Could not remove the container of a task that already ended', { error: e.message }));
+      return this.#terminalUuid;
     }
-    return this.#supervise(this.#containerId, spec);
-  }
-
-  /**
-   * Creates the container. Task ids are unique in Mesos, so a container already bearing the
-   * name is a finished earlier run of the same task id (local mode re-runs, a retried launch):
-   * an exited one is replaced, a running one is never touched.
-   */
-  async #create(spec: ContainerSpec, env: string[]): Promise<string> {
-    const { engine } = this.#deps;
-    const body = { ...spec.body, Env: env, Labels: { ...spec.body.Labels, ...this.#deps.ownerLabels } };
-    try {
-      return await engine.createContainer(spec.name, body);
-    } catch (err) {
-      if ((err as EngineError).status !== 409) throw err;
-      const existing = await engine.inspectContainer(spec.name);
-      if (existing.running) throw new Error(`a container named ${spec.name} is already running for this task id`);
-      this.#log.warn('Replacing the exited container of an earlier run of this task id', { name: spec.name });
-      await engine.removeContainer(existing.id);
-      return engine.createContainer(spec.name, body);
+    const started = await startTaskContainer(engine, created.id, this.#log);
+    if (!started.ok) {
+      this.#containerId = undefined;
+      return this.#terminal('TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: started.message });
     }
+    return this.#supervise(created.id, spec);
   }
 
   async #supervise(id: string, spec: ContainerSpec): Promise<string> {
@@ -250,8 +202,10 @@ export class TaskRunner {
     }
     const code = exit.code;
     this.#log.info(`Container ${id} not running! - ExitCode: ${code}`, { oom_killed: exit.oomKilled || undefined });
-    if (code !== 0) await this.#copyFailureLogs(id);
-    const lastWords = code !== 0 ? await readLastWordsWithin(engine, id, Math.min(LAST_WORDS_MS, (this.#deadline ?? Infinity) - this.#deps.clock.now()), this.#deps.clock, this.#log) : undefined;
+    const { clock } = this.#deps;
+    const left = (): number => (this.#deadline ?? Infinity) - clock.now();
+    if (code !== 0) await copyFailureLogsWithin(engine, id, settings.logsSinceMs, this.#deps.output, this.#log, clock, left());
+    const lastWords = code !== 0 ? await readLastWordsWithin(engine, id, Math.min(LAST_WORDS_MS, left()), clock, this.#log) : undefined;
     const end: TaskEnd = { kind: 'exited', code, oomKilled: exit.oomKilled, memoryLimit: spec.body.HostConfig.Memory };
     const [state, fields] = terminalStatus(end, this.#cause, this.#stopReason);
     if (lastWords !== undefined) fields.message = `${fields.message ?? ''}; its last output:\n${lastWords}`;
@@ -259,25 +213,6 @@ export class TaskRunner {
     else if (state === 'TASK_KILLED') this.#log.error('Task was killed, notifying Mesos');
     else this.#log.error('Task failed, notifying Mesos');
     return this.#terminal(state, fields);
-  }
-
-  /**
-   * The container's recent output into the sandbox, bounded: the terminal update waits for it.
-   * An engine that stops its containers as it shuts down answers the wait and then goes away:
-   * the copy is tried again until it comes back, within the bound.
-   */
-  async #copyFailureLogs(id: string): Promise<void> {
-    const { engine, settings, clock } = this.#deps;
-    const bound = new AbortController();
-    const budget = Math.min(FAILURE_LOG_COPY_MS, this.#deadline === undefined ? Infinity : this.#deadline - clock.now());
-    const copying = (async (): Promise<void> => {
-      for (let attempt = 0; !bound.signal.aborted; attempt++) {
-        if (await copyFailureLogs(engine, id, settings.logsSinceMs, this.#deps.output, this.#log, bound.signal) !== 'unreachable') return;
-        await clock.sleep(Math.min(5000, 500 * 2 ** attempt), bound.signal);
-      }
-    })();
-    await Promise.race([copying, clock.sleep(Math.max(0, budget), bound.signal)]);
-    bound.abort();
   }
 
   /** KILL, SHUTDOWN or a signal: TASK_KILLING, drain in Sidecar, then stop (docs/status-updates.md). */
@@ -449,13 +384,6 @@ export class TaskRunner {
     this.#terminalUuid ??= this.#send(state, fields);
     return this.#terminalUuid;
   }
-}
-
-/** "<step> failed: <why>", without repeating the step when the error already names it. */
-function launchFailure(step: string, err: Error): string {
-  const detail = err.message;
-  if (!detail.toLowerCase().startsWith(`${step.toLowerCase()} failed`)) return `${step} failed: ${detail}`;
-  return detail.charAt(0).toUpperCase() + detail.slice(1);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {

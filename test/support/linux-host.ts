@@ -24,9 +24,14 @@ function statOf(pid: number): string[] | undefined {
   } catch { return undefined; }
 }
 
+/** The process's state letter (R, S, T for stopped, Z ...), or undefined when it is gone. */
+export function stateOf(pid: number): string | undefined {
+  return statOf(pid)?.[0];
+}
+
 /** A process's argv, or undefined when it is gone or a zombie (which keeps its pid until reaped). */
 export function argvOf(pid: number): string[] | undefined {
-  const state = statOf(pid)?.[0];
+  const state = stateOf(pid);
   if (state === undefined || state === 'Z' || state === 'X') return undefined;
   try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean); } catch { return undefined; }
 }

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allPids, argvOf, parentPidOf, readPidFile, run, signalQuietly, sleepSync, unmountAllUnder, waitGoneSync } from './linux-host';
+import { allPids, argvOf, parentPidOf, readPidFile, run, signalQuietly, sleepSync, stateOf, unmountAllUnder, waitGoneSync } from './linux-host';
 
 export interface StartOptions {
   /** `--live-restore`: containers keep running while dockerd is down. Off by default, as in dockerd. */
@@ -243,6 +243,10 @@ export class PrivateDockerd {
     if (!this.running) throw new Error('private dockerd is not running');
     this.child!.kill('SIGSTOP');
     this.frozen = true;
+    // The signal is delivered asynchronously: return once every thread has stopped, so the next
+    // request is sure to meet a frozen engine.
+    const deadline = Date.now() + 2000;
+    while (stateOf(this.child!.pid!) !== 'T' && Date.now() < deadline) sleepSync(5);
   }
 
   /** SIGCONT after freeze(). */
