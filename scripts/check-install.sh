@@ -15,7 +15,10 @@ else
   echo "check-install: node $(node --version) is not a Debian package; installing without the dependency check"
   dpkg -i --force-depends "$deb"
 fi
-/opt/mesos/sidecar-executor --version | tee /dev/stderr | grep -qE "^${version//./\\.} \([0-9a-f]+\+?\)$"
+# (Not `tee /dev/stderr`: with stderr redirected to a file, that reopens and truncates it.)
+installed="$(/opt/mesos/sidecar-executor --version)"
+echo "check-install: installed $installed"
+grep -qE "^${version//./\\.} \([0-9a-f]+\+?\)$" <<<"$installed"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp examples/hello-task.json "$work/"
